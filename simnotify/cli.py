@@ -1,0 +1,217 @@
+"""Command line: ``simnotify run | check | list``.
+
+User errors (bad scenario files, missing files, runaway runs) print a located message
+and exit 2; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .engine.world import SimulationLimitError
+from .plan import Limits, Plan
+from .report import differences, expectation_lines, taken_lines, timeline
+from .result import Result
+from .runner import run_plan
+from .scenario import LoadLimits, ScenarioError, build, load
+from .trace import write_jsonl
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+PROFILE_CHOICES = ("observed", "documented", "both")
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed without a traceback, exit 2."""
+
+
+def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | None) -> list[Plan]:
+    plans: list[Plan] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            plan = build(load(path, limits=limits))
+        except FileNotFoundError:
+            problems.append(f"{path}: no such file")
+            continue
+        except IsADirectoryError:
+            problems.append(f"{path}: is a directory, not a scenario file")
+            continue
+        except ScenarioError as exc:
+            problems.extend(str(p) for p in exc.problems)
+            continue
+        if max_happenings is not None:
+            plan = _with_limit(plan, max_happenings)
+        plans.append(plan)
+    if problems:
+        raise UserError("\n".join(problems))
+    return plans
+
+
+def _with_limit(plan: Plan, max_happenings: int) -> Plan:
+    from dataclasses import replace
+
+    return replace(plan, limits=Limits(max_happenings=max_happenings))
+
+
+def _profiles(plan: Plan, choice: str | None) -> list[str]:
+    if choice is None:
+        return [plan.profile]
+    if choice == "both":
+        return ["observed", "documented"]
+    return [choice]
+
+
+def _trace_path(base: str, plan: Plan, profile: str, many: bool) -> Path:
+    path = Path(base)
+    if not many:
+        return path
+    return path.with_name(f"{path.stem}.{plan.name}.{profile}{path.suffix}")
+
+
+def _run_one(plan: Plan, profile: str) -> Result:
+    try:
+        return run_plan(plan, profile)
+    except SimulationLimitError as exc:
+        raise UserError(f"{plan.source}: {exc}") from None
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    """Run scenarios; print timelines, expectation results and profile differences."""
+    plans = _load_plans(args.files, _limits(args), args.max_happenings)
+    jobs = [(plan, prof) for plan in plans for prof in _profiles(plan, args.profile)]
+    many = len(jobs) > 1
+    failed = False
+    for plan in plans:
+        results = [_run_one(plan, prof) for prof in _profiles(plan, args.profile)]
+        for res in results:
+            header = f"== {plan.title or plan.name} [{plan.name}] under {res.profile}"
+            print(header, file=out)
+            if not args.quiet:
+                for line in timeline(res):
+                    print(line, file=out)
+            for line in taken_lines(res):
+                print(line, file=out)
+            _print_ends(res, out)
+            for line in expectation_lines(res, plan.source, every=not args.quiet):
+                print(line, file=out)
+            failed = failed or not res.ok
+            if args.trace:
+                path = _trace_path(args.trace, plan, res.profile, many)
+                with path.open("w", encoding="utf-8") as fh:
+                    write_jsonl(res.trace, fh)
+                print(f"trace written to {path}", file=out)
+        if len(results) == 2:
+            print(f"== differences [{plan.name}]", file=out)
+            for line in differences(results[0], results[1]):
+                print(line, file=out)
+        print(file=out)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _print_ends(res: Result, out: TextIO) -> None:
+    blocked = [f"{e.name} ({e.blocked})" for e in res.ends.values() if e.blocked]
+    if blocked:
+        print(f"still waiting at the end: {', '.join(blocked)}", file=out)
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    """Validate scenario files without running them."""
+    plans = _load_plans(args.files, _limits(args), None)
+    for plan in plans:
+        print(
+            f"{plan.source}: ok ({len(plan.steps)} steps, {len(plan.processes)} processes)",
+            file=out,
+        )
+    return EXIT_OK
+
+
+def bundled_dir() -> Path:
+    """The bundled scenarios: ./scenarios if present, else the one beside the package."""
+    here = Path.cwd() / "scenarios"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    """List bundled scenarios with their titles."""
+    folder = bundled_dir()
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        print(f"no scenarios in {folder}", file=out)
+        return EXIT_OK
+    rows = []
+    for f in files:
+        try:
+            sc = load(str(f))
+            rows.append((f.name, sc.title or sc.name))
+        except ScenarioError as exc:
+            rows.append((f.name, f"(invalid: {len(exc.problems)} problems)"))
+    width = max(len(name) for name, _ in rows)
+    for name, title in rows:
+        print(f"{name:<{width}}  {title}", file=out)
+    return EXIT_OK
+
+
+def _limits(args: argparse.Namespace) -> LoadLimits:
+    base = LoadLimits()
+    changes = {
+        key: getattr(args, key)
+        for key in ("max_file_bytes", "max_steps")
+        if getattr(args, key, None) is not None
+    }
+    if not changes:
+        return base
+    from dataclasses import replace
+
+    return replace(base, **changes)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    ap = argparse.ArgumentParser(
+        prog="simnotify",
+        description="Simulate Winsock event notification on shared sockets.",
+    )
+    sub = ap.add_subparsers(dest="command", required=True)
+    limits = argparse.ArgumentParser(add_help=False)
+    limits.add_argument("--max-file-bytes", type=int, help="largest scenario file to read")
+    limits.add_argument("--max-steps", type=int, help="most steps a scenario may have")
+
+    run = sub.add_parser("run", parents=[limits], help="run scenarios and print what happened")
+    run.add_argument("files", nargs="+", metavar="FILE")
+    run.add_argument(
+        "--profile", choices=PROFILE_CHOICES, help="semantic profile (default: the scenario's own)"
+    )
+    run.add_argument("--trace", metavar="F.jsonl", help="write the trace as JSON Lines")
+    run.add_argument("--quiet", action="store_true", help="no timeline, only the summary")
+    run.add_argument("--max-happenings", type=int, help="stop a run after this many records")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check", parents=[limits], help="validate scenario files")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.set_defaults(func=cmd_check)
+
+    lst = sub.add_parser("list", help="list the bundled scenarios")
+    lst.set_defaults(func=cmd_list)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``simnotify`` command."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args, sys.stdout))
+    except UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The simulation engine: sockets, notification logic, network, calls, processes."""

@@ -1,0 +1,666 @@
+"""One function per Winsock call (semantics 3.5).
+
+A call either completes at this instant, returning ``Outcome`` (result, error name), or
+returns ``Blocked`` without side effects visible to others, and is retried when one of
+the named sockets changes or the deadline passes. The trace gets a ``call`` record when
+the call completes, before its effects, so every effect can name it as its cause.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..plan import Call
+from ..profiles import NonlastClose
+from ..trace import TraceRecord
+from ..winsock import ACCEPT, BIT_NAMES, OOB, READ, WRITE, WSAError, error_name
+from .sockets import Descriptor, ProtocolInfo, State, UnderlyingSocket
+
+if TYPE_CHECKING:
+    from .processes import Ctx, EventObject, SimProcess
+    from .world import World
+
+#: (result, error name or None)
+Outcome = tuple[Any, str | None]
+
+E = WSAError
+WOULDBLOCK = "WSAEWOULDBLOCK"
+
+
+class Blocked:
+    """A blocking call that cannot complete yet: what it waits for."""
+
+    __slots__ = ("deadline", "sockets", "what")
+
+    def __init__(
+        self, what: str, sockets: tuple[UnderlyingSocket, ...] = (), deadline: int | None = None
+    ) -> None:
+        self.what = what
+        self.sockets = sockets
+        self.deadline = deadline
+
+
+def _err(code: WSAError) -> Outcome:
+    return None, code.name
+
+
+def _bits_text(bits: list[tuple[int, int]]) -> list[str]:
+    return [f"{BIT_NAMES[b]}:{error_name(e)}" if e else BIT_NAMES[b] for b, e in bits]
+
+
+class Api:
+    """The calls a scenario can make, bound to one world."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.notifier = world.notifier
+        self.network = world.network
+        self.p = world.profile
+        self._table: dict[str, Callable[..., Outcome | Blocked]] = {
+            "socket": self.socket,
+            "listen": self.listen,
+            "connect": self.connect,
+            "accept": self.accept,
+            "send": self.send,
+            "recv": self.recv,
+            "shutdown": self.shutdown,
+            "closesocket": self.closesocket,
+            "WSAAsyncSelect": self.wsaasyncselect,
+            "WSAEventSelect": self.wsaeventselect,
+            "WSAEnumNetworkEvents": self.wsaenumnetworkevents,
+            "WSACreateEvent": self.wsacreateevent,
+            "WSASetEvent": self.wsasetevent,
+            "WSAResetEvent": self.wsaresetevent,
+            "WSACloseEvent": self.wsacloseevent,
+            "WSAWaitForMultipleEvents": self.wsawaitformultipleevents,
+            "PeekMessage": self.peekmessage,
+            "DestroyWindow": self.destroywindow,
+            "WSADuplicateSocket": self.wsaduplicatesocket,
+            "WSASocket": self.wsasocket,
+            "setsockopt": self.setsockopt,
+            "getsockopt": self.getsockopt,
+            "ioctlsocket": self.ioctlsocket,
+            "exit": self.exit,
+        }
+        self._enum_call = Call("WSAEnumNetworkEvents", {"socket": None, "event": None})
+        self._wait_call = Call("WSAWaitForMultipleEvents", {"handles": (), "timeout_us": None})
+        self._retry = False
+
+    def execute(
+        self, proc: SimProcess, call: Call, ctx: Ctx, started: int, retry: bool
+    ) -> Outcome | Blocked:
+        """Run ``call``; ``started`` is when its first attempt was made, ``retry`` if not now."""
+        self._retry = retry
+        return self._table[call.name](proc, call, ctx, started)
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _begin(self, proc: SimProcess, call: Call, d: Descriptor | None) -> TraceRecord:
+        return self.world.begin_call(proc, call, d)
+
+    @staticmethod
+    def _done(rec: TraceRecord, out: Outcome) -> Outcome:
+        rec.result, rec.error = out
+        return out
+
+    def _fail(
+        self, proc: SimProcess, call: Call, code: WSAError, d: Descriptor | None = None
+    ) -> Outcome:
+        return self._done(self._begin(proc, call, d), _err(code))
+
+    def _open(self, proc: SimProcess, call: Call, ctx: Ctx) -> Descriptor | None:
+        d = proc.resolve(call.args.get("socket"), ctx)
+        return d if d is not None and d.open else None
+
+    def _new_socket_descriptor(self, proc: SimProcess, name: str, ctx: Ctx) -> Descriptor:
+        return proc.new_descriptor(name, self.world.new_socket(), ctx)
+
+    # -- socket lifecycle ------------------------------------------------------------
+
+    def socket(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        rec = self._begin(proc, call, None)
+        d = self._new_socket_descriptor(proc, call.args["as"], ctx)
+        rec.descriptor, rec.socket = d.label, d.sock.id
+        return self._done(rec, (d.name, None))
+
+    def listen(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        name = call.args.get("socket")
+        d = self._open(proc, call, ctx)
+        if d is None and name is not None and proc.resolve(name, ctx) is None:
+            d = self._new_socket_descriptor(proc, name, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        s = d.sock
+        rec = self._begin(proc, call, d)
+        if s.state not in (State.NEW, State.LISTENING):
+            return self._done(rec, _err(E.WSAEINVAL))
+        s.state = State.LISTENING
+        s.backlog = max(1, int(call.args.get("backlog", 5)))
+        return self._done(rec, (0, None))
+
+    def connect(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome | Blocked:
+        name = call.args.get("socket")
+        d = self._open(proc, call, ctx)
+        retry = self._retry
+        if d is None and name is not None and proc.resolve(name, ctx) is None:
+            d = self._new_socket_descriptor(proc, name, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        s = d.sock
+        if retry:
+            if s.state == State.CONNECTING:
+                return Blocked(f"connect({d.label})", (s,))
+            rec = self._begin(proc, call, d)
+            if s.state == State.CONNECTED:
+                return self._done(rec, (0, None))
+            return self._done(rec, (None, error_name(s.connect_err or int(E.WSAECONNREFUSED))))
+        if s.state == State.CONNECTED:
+            return self._fail(proc, call, E.WSAEISCONN, d)
+        if s.state == State.CONNECTING:
+            return self._fail(proc, call, E.WSAEALREADY, d)
+        if s.state == State.LISTENING:
+            return self._fail(proc, call, E.WSAEINVAL, d)
+        listener = self._listener(call)
+        if not s.nonblocking:
+            self.network.connect(s, listener)
+            return Blocked(f"connect({d.label})", (s,))
+        rec = self._begin(proc, call, d)
+        self.network.connect(s, listener)
+        return self._done(rec, (None, WOULDBLOCK))
+
+    def _listener(self, call: Call) -> UnderlyingSocket | None:
+        to = call.args.get("to")
+        if call.args.get("refused") or to is None:
+            return None
+        target = self.world.processes.get(to[0])
+        d = target.names.get(to[1]) if target is not None else None
+        if d is None or not d.open or d.sock.state != State.LISTENING:
+            return None
+        return d.sock
+
+    def accept(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome | Blocked:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        lst = d.sock
+        if lst.state != State.LISTENING:
+            return self._fail(proc, call, E.WSAEINVAL, d)
+        if not lst.accq:
+            if not lst.nonblocking:
+                return Blocked(f"accept({d.label})", (lst,))
+            rec = self._begin(proc, call, d)
+            self.notifier.reenable(lst, ACCEPT, rec.seq)  # R82
+            return self._done(rec, (None, WOULDBLOCK))
+        rec = self._begin(proc, call, d)
+        if call.args.get("defer"):
+            return self._done(rec, _err(E.WSATRY_AGAIN))  # CF_DEFER: no re-enable (R58)
+        n = lst.accq.popleft()
+        dn = proc.new_descriptor(call.args.get("as") or "conn", n, ctx)
+        n.nonblocking = lst.nonblocking
+        n.oobinline = lst.oobinline
+        n.linger = lst.linger
+        self.notifier.inherit(proc, lst, n, dn, rec.seq)
+        self._book_inherited(proc, d, dn)
+        if n.cond(WRITE):
+            nt = self.notifier
+            nt.raise_(n, WRITE, 0, nt.occur(n, WRITE, "accepted: writable", rec.seq))
+        self.notifier.reenable(lst, ACCEPT, rec.seq)  # R57
+        rec.data = {"new": dn.label, "new_socket": n.id}
+        return self._done(rec, (dn.name, None))
+
+    @staticmethod
+    def _book_inherited(proc: SimProcess, listener: Descriptor, dn: Descriptor) -> None:
+        ev = proc.evt_book.get(listener)
+        if ev is not None:
+            proc.evt_book[dn] = ev
+
+    # -- data -----------------------------------------------------------------------
+
+    def send(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome | Blocked:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        s = d.sock
+        n = int(call.args.get("bytes", 0))
+        if s.shut_send:
+            return self._fail(proc, call, E.WSAESHUTDOWN, d)
+        if s.rst:
+            return self._fail(proc, call, E.WSAECONNRESET, d)
+        if s.aborted:
+            return self._fail(proc, call, E.WSAECONNABORTED, d)
+        if s.state != State.CONNECTED:
+            return self._fail(proc, call, E.WSAENOTCONN, d)
+        if call.args.get("oob"):
+            rec = self._begin(proc, call, d)
+            self.world.bytes_sent += n
+            self.network.send_urgent(s, n)
+            return self._done(rec, (n, None))
+        free = s.snd_free
+        if free > 0 or n == 0:
+            rec = self._begin(proc, call, d)
+            k = min(n, free) if self.p.send_accepts_partial and s.nonblocking else n
+            s.sndq += k
+            self.world.bytes_sent += k
+            self.network.pump(s)
+            self.notifier.successful_send(s, rec.seq)
+            return self._done(rec, (k, None))
+        if not s.nonblocking:
+            return Blocked(f"send({d.label})", (s,))
+        rec = self._begin(proc, call, d)
+        s.write_blocked = True
+        self.notifier.reenable(s, WRITE, rec.seq)
+        return self._done(rec, (None, WOULDBLOCK))
+
+    def recv(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome | Blocked:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        s = d.sock
+        args = call.args
+        want = int(args.get("bytes", -1))
+        peek = bool(args.get("peek"))
+        urgent = bool(args.get("oob"))
+        out: Outcome
+        if args.get("bad_buffer"):
+            out = _err(E.WSAEFAULT)
+        elif urgent:
+            if s.oobinline:
+                out = _err(E.WSAEINVAL)
+            elif s.oob:
+                out = (s.oob if want < 0 else min(want, s.oob), None)
+            elif not s.nonblocking:
+                return Blocked(f"recv({d.label}, MSG_OOB)", (s,))
+            else:
+                out = (None, WOULDBLOCK)
+        elif s.rx:
+            out = (s.rx if want < 0 else min(want, s.rx), None)
+        elif s.rst:
+            out = _err(E.WSAECONNRESET)
+        elif s.aborted:
+            out = _err(E.WSAECONNABORTED)
+        elif s.fin or s.shut_recv:
+            out = (0, None)
+        elif s.state not in (State.CONNECTED, State.CONNECTING):
+            out = _err(E.WSAENOTCONN)
+        elif not s.nonblocking:
+            return Blocked(f"recv({d.label})", (s,))
+        else:
+            out = (None, WOULDBLOCK)
+        rec = self._begin(proc, call, d)
+        k = out[0]
+        if k and not peek:
+            if urgent:
+                s.oob -= k
+            else:
+                s.rx -= k
+            self.world.bytes_received += k
+            proc.received += k
+            if not urgent:
+                self.network.window_opened(s)
+                if s.rx == 0:
+                    self.network.rx_drained(s, rec.seq)
+        if out[1] is None and not urgent and s.rx == 0 and (s.fin or s.rst) and want < 0:
+            rec.data = {"eof": True}
+        p = self.p
+        reg = s.reg
+        if (
+            out[1] is None
+            or out[1] == WOULDBLOCK
+            or p.failed_recv_reenables_in_event_mode
+            or (reg is not None and reg.is_message)
+        ):
+            self.notifier.reenable(s, READ, rec.seq)
+            if urgent or p.normal_recv_reenables_oob:
+                self.notifier.reenable(s, OOB, rec.seq)
+        return self._done(rec, out)
+
+    def shutdown(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        s = d.sock
+        if s.state != State.CONNECTED:
+            return self._fail(proc, call, E.WSAENOTCONN, d)
+        rec = self._begin(proc, call, d)
+        how = call.args.get("how", "send")
+        if how in ("send", "both"):
+            s.shut_send = True
+            self.network.send_fin(s)
+        if how in ("receive", "both"):
+            s.shut_recv = True
+            if s.rx or s.oob:  # R83: unread data resets the connection
+                self.world.bytes_dropped += s.rx + s.oob
+                s.rx = s.oob = 0
+                s.aborted = True
+                self.network.abort(s)
+        if self.p.shutdown_cancels_registration:
+            self.notifier.cancel(s, d, rec.seq, "cancelled by shutdown")
+        return self._done(rec, (0, None))
+
+    def closesocket(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        s = d.sock
+        onoff, secs = s.linger
+        if onoff and secs and s.nonblocking and (s.sndq or s.inflight) and s.refs == 1:
+            return self._fail(proc, call, E.WSAEWOULDBLOCK, d)  # R86: d stays valid
+        rec = self._begin(proc, call, d)
+        self.close_descriptor(proc, d, rec.seq, bool(call.args.get("abortive")))
+        return self._done(rec, (0, None))
+
+    def close_descriptor(self, proc: SimProcess, d: Descriptor, cause: int, abortive: bool) -> None:
+        """closesocket's effect: non-last per profile, last releases the socket (R5, R6)."""
+        s = d.sock
+        d.open = False
+        proc.evt_book.pop(d, None)
+        s.refs -= 1
+        if s.refs > 0:
+            rule = self.p.close_of_nonlast_descriptor_cancels_registration
+            reg = s.reg
+            if reg is not None and (
+                rule is NonlastClose.ALWAYS
+                or (rule is NonlastClose.IF_REGISTERED_VIA_DESCRIPTOR and reg.via is d)
+            ):
+                self.notifier.cancel(s, d, cause, f"cancelled by closing {d.label}")
+            return
+        if abortive:
+            s.linger = (1, 0)
+        self.release(s, d, cause)
+
+    def release(self, s: UnderlyingSocket, d: Descriptor | None, cause: int) -> None:
+        """The last reference is gone: cancel the registration, close the connection."""
+        if d is not None:
+            self.notifier.cancel(s, d, cause, "socket closed")
+        else:
+            s.reg = None
+        s.closed = True
+        self.world.bytes_dropped += s.rx + s.oob
+        s.rx = s.oob = 0
+        net = self.network
+        if s.state == State.LISTENING:
+            while s.accq:
+                n = s.accq.popleft()
+                n.closed = True
+                self.world.bytes_dropped += n.rx + n.oob
+                n.rx = n.oob = 0
+                net.abort(n)
+        elif s.state == State.CONNECTED and not s.rst:
+            if s.linger == (1, 0):
+                net.abort(s)
+            else:
+                net.send_fin(s)
+        self.world.emit("free", None, d.label if d else None, s.id, None, cause, "socket released")
+        self.world.wake(s)
+
+    # -- registration -----------------------------------------------------------------
+
+    def wsaasyncselect(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        window = proc.window(call.args.get("window", "main"))
+        if window.destroyed:
+            return self._fail(proc, call, E.WSAEINVAL, d)  # R31
+        rec = self._begin(proc, call, d)
+        mask = int(call.args.get("mask", 0))
+        message = call.args.get("message", "WM_SOCKET")
+        self.notifier.select(proc, d, mask, rec.seq, window=window, message=message)
+        proc.evt_book.pop(d, None)
+        return self._done(rec, (0, None))
+
+    def wsaeventselect(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        mask = int(call.args.get("mask", 0))
+        name = call.args.get("event")
+        ev = proc.event(name) if name is not None else None
+        if mask and (ev is None or ev.closed):
+            return self._fail(proc, call, E.WSAEINVAL, d)  # W42
+        rec = self._begin(proc, call, d)
+        self.notifier.select(proc, d, mask, rec.seq, event=ev if mask else None)
+        if mask and ev is not None:
+            proc.evt_book[d] = ev
+        else:
+            proc.evt_book.pop(d, None)
+        return self._done(rec, (0, None))
+
+    def wsaenumnetworkevents(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        name = call.args.get("event")
+        ev = proc.event(name) if name is not None else None
+        if ev is not None and ev.closed:
+            return self._fail(proc, call, E.WSA_INVALID_HANDLE, d)  # R71: nothing changes
+        rec = self._begin(proc, call, d)
+        bits = self.notifier.enumerate(proc, d, ev, rec.seq)
+        return self._done(rec, (_bits_text(bits), None))
+
+    # -- event objects --------------------------------------------------------------------
+
+    def wsacreateevent(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        rec = self._begin(proc, call, None)
+        proc.create_event(call.args["event"])
+        return self._done(rec, (0, None))
+
+    def _live_event(self, proc: SimProcess, call: Call) -> EventObject | None:
+        ev = proc.event(call.args["event"])
+        return None if ev.closed else ev
+
+    def wsasetevent(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        ev = self._live_event(proc, call)
+        if ev is None:
+            return self._fail(proc, call, E.WSA_INVALID_HANDLE)
+        rec = self._begin(proc, call, None)
+        if not ev.signalled:
+            ev.signalled = True
+            proc.poke()
+        return self._done(rec, (0, None))
+
+    def wsaresetevent(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        ev = self._live_event(proc, call)
+        if ev is None:
+            return self._fail(proc, call, E.WSA_INVALID_HANDLE)
+        rec = self._begin(proc, call, None)
+        ev.signalled = False  # the record keeps its bits (R75)
+        return self._done(rec, (0, None))
+
+    def wsacloseevent(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        ev = self._live_event(proc, call)
+        if ev is None:
+            return self._fail(proc, call, E.WSA_INVALID_HANDLE)  # R79
+        rec = self._begin(proc, call, None)
+        ev.closed = True
+        return self._done(rec, (0, None))
+
+    def wsawaitformultipleevents(
+        self, proc: SimProcess, call: Call, ctx: Ctx, started: int
+    ) -> Outcome | Blocked:
+        names: tuple[str, ...] = tuple(call.args.get("handles", ()))
+        wait_all = bool(call.args.get("wait_all"))
+        if not 1 <= len(names) <= 64 or (wait_all and len(set(names)) != len(names)):
+            return self._fail(proc, call, E.WSA_INVALID_PARAMETER)  # R77
+        evs = [proc.event(n) for n in names]
+        if any(ev.closed for ev in evs):
+            return self._fail(proc, call, E.WSA_INVALID_HANDLE)
+        index: int | None = None
+        if wait_all:
+            if all(ev.signalled for ev in evs):
+                index = 0
+        else:
+            index = next((i for i, ev in enumerate(evs) if ev.signalled), None)
+        if index is not None:
+            return self._done(self._begin(proc, call, None), (index, None))
+        timeout = call.args.get("timeout_us")
+        now = self.world.env.now
+        if timeout is not None and now >= started + timeout:
+            return self._done(self._begin(proc, call, None), ("WSA_WAIT_TIMEOUT", None))
+        deadline = None if timeout is None else started + timeout
+        return Blocked(f"WSAWaitForMultipleEvents({', '.join(names)})", (), deadline)
+
+    def loop_wait_returned(self, proc: SimProcess, ev: EventObject, index: int) -> None:
+        """Trace the events loop's own wait returning (each wake counts as a happening)."""
+        rec = self.world.begin_call(proc, self._wait_call, None, {"events": ev.name})
+        rec.result = index
+
+    def loop_enumerate(
+        self, proc: SimProcess, d: Descriptor, ev: EventObject
+    ) -> list[tuple[int, int]]:
+        """The events loop enumerating one of its descriptors with the signalled event."""
+        rec = self.world.begin_call(proc, self._enum_call, d, {"event": ev.name})
+        bits = self.notifier.enumerate(proc, d, ev, rec.seq)
+        rec.result = _bits_text(bits)
+        return bits
+
+    # -- windows ----------------------------------------------------------------------------
+
+    def peekmessage(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        window = proc.window(call.args.get("window", "main"))
+        rec = self._begin(proc, call, None)
+        taken = [m for m in proc.messages if m.window is window]
+        if taken:
+            proc.messages = deque(m for m in proc.messages if m.window is not window)
+        for msg in taken:
+            self.notifier.take_message(proc, msg, rec.seq)
+        rec.data = {"wparam": [m.wparam.name for m in taken]}
+        return self._done(rec, ([m.text() for m in taken], None))
+
+    def destroywindow(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        window = proc.window(call.args["window"])
+        if window.destroyed:
+            return self._fail(proc, call, E.WSAEINVAL)
+        rec = self._begin(proc, call, None)
+        proc.destroy_window(window, rec.seq)
+        return self._done(rec, (0, None))
+
+    # -- duplication ------------------------------------------------------------------------
+
+    def wsaduplicatesocket(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        target = self.world.processes.get(call.args["target"])
+        if target is None or target.exited:
+            return self._fail(proc, call, E.WSAEINVAL, d)
+        rec = self._begin(proc, call, d)
+        as_name = call.args.get("as") or d.name
+        info = ProtocolInfo(
+            call.args.get("info") or as_name,
+            d.sock,
+            proc.name,
+            target.name,
+            self.p.dup_info_holds_reference,
+        )
+        info.as_name = as_name
+        info.seq = rec.seq
+        if info.holds_ref:
+            d.sock.refs += 1
+        self.world.later(self.world.plan.network.ipc_delay_us, self._info_arrival, (info,))
+        return self._done(rec, (0, None))
+
+    def _info_arrival(self, info: ProtocolInfo) -> None:
+        target = self.world.processes[info.target]
+        seq = self.world.emit(
+            "ipc",
+            target.name,
+            None,
+            info.sock.id,
+            None,
+            info.seq,
+            f"protocol info {info.name} from {info.source} arrived",
+        )
+        if target.exited:
+            self.drop_info(info, seq)
+            return
+        info.arrived = True
+        target.infos.append(info)
+        target.infos_pending.append(info)
+        target.poke()
+
+    def drop_info(self, info: ProtocolInfo, cause: int) -> None:
+        """An unused protocol info whose target is gone gives its reference back."""
+        if info.used or not info.holds_ref:
+            return
+        info.used = True
+        s = info.sock
+        s.refs -= 1
+        if s.refs == 0 and not s.closed:
+            self.release(s, None, cause)
+
+    def wsasocket(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        name = call.args.get("info")
+        info: ProtocolInfo | None
+        if name is None:
+            info = ctx.info
+        else:
+            info = next((i for i in reversed(proc.infos) if i.name == name), None)
+        if info is None or info.used or info.target != proc.name or info.sock.closed:
+            return self._fail(proc, call, E.WSAEINVAL)  # R2
+        rec = self._begin(proc, call, None)
+        d = self._adopt(proc, info, call.args.get("as") or info.as_name, ctx)
+        rec.descriptor, rec.socket = d.label, d.sock.id
+        if ctx.handler:
+            ctx.default = d
+        return self._done(rec, (d.name, None))
+
+    def _adopt(self, proc: SimProcess, info: ProtocolInfo, name: str, ctx: Ctx) -> Descriptor:
+        info.used = True
+        d = proc.new_descriptor(name, info.sock, ctx)
+        if info.holds_ref:
+            info.sock.refs -= 1  # the info's reference passes to the descriptor
+        return d
+
+    def auto_wsasocket(self, proc: SimProcess, info: ProtocolInfo, ctx: Ctx) -> None:
+        """A process without an on.PROTOCOL_INFO handler imports the socket itself."""
+        call = Call("WSASocket", {"info": info.name, "as": info.as_name})
+        ctx.info = info
+        self.wsasocket(proc, call, ctx, self.world.env.now)
+
+    # -- options ------------------------------------------------------------------------------
+
+    def setsockopt(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        rec = self._begin(proc, call, d)
+        value = call.args["value"]
+        if call.args["option"] == "SO_LINGER":
+            d.sock.linger = (int(bool(value[0])), int(value[1]))
+        else:
+            d.sock.oobinline = int(bool(value))
+        return self._done(rec, (0, None))
+
+    def getsockopt(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        rec = self._begin(proc, call, d)
+        if call.args["option"] == "SO_LINGER":
+            return self._done(rec, (list(d.sock.linger), None))
+        return self._done(rec, (d.sock.oobinline, None))
+
+    def ioctlsocket(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        d = self._open(proc, call, ctx)
+        if d is None:
+            return self._fail(proc, call, E.WSAENOTSOCK)
+        s = d.sock
+        if call.args.get("fionread"):
+            return self._done(self._begin(proc, call, d), (s.rx, None))
+        if call.args.get("fionbio"):
+            rec = self._begin(proc, call, d)
+            s.nonblocking = True
+            return self._done(rec, (0, None))
+        if s.reg is not None and self.p.fionbio_blocking_rejected_while_registered:
+            return self._fail(proc, call, E.WSAEINVAL, d)  # R25, R26; W30
+        rec = self._begin(proc, call, d)
+        s.nonblocking = False
+        return self._done(rec, (0, None))
+
+    def exit(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        rec = self._begin(proc, call, None)
+        proc.exit(rec.seq)
+        return self._done(rec, (0, None))

@@ -1,0 +1,221 @@
+"""TCP between simulated sockets: connect, data with flow control, urgent data, FIN, RST.
+
+Every network happening is a scheduled callback (no simpy process per connection), and
+segments from one sender arrive in the order sent (semantics 3.4).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..winsock import ACCEPT, CLOSE, CONNECT, OOB, READ, WRITE, WSAError
+from .sockets import State, UnderlyingSocket
+
+if TYPE_CHECKING:
+    from .notify import Notifier
+    from .world import World
+
+
+class Network:
+    """Moves bytes, FINs and RSTs between connected sockets and raises their events."""
+
+    __slots__ = ("latency", "notifier", "world")
+
+    def __init__(self, world: World, notifier: Notifier, latency_us: int) -> None:
+        self.world = world
+        self.notifier = notifier
+        self.latency = latency_us
+
+    # -- scheduling -------------------------------------------------------------
+
+    def _send_segment(self, src: UnderlyingSocket, fn: Any, *args: Any) -> None:
+        """Deliver ``fn(*args)`` after one latency, never before src's earlier segments."""
+        now = self.world.env.now
+        at = now + self.latency
+        if at < src.last_arrival:
+            at = src.last_arrival
+        src.last_arrival = at
+        self.world.later(at - now, fn, args)
+
+    # -- connection setup --------------------------------------------------------
+
+    def connect(self, client: UnderlyingSocket, listener: UnderlyingSocket | None) -> None:
+        """Start a TCP connect; ``listener`` None means the peer refuses."""
+        client.state = State.CONNECTING
+        self.world.later(self.latency, self._syn_arrival, (client, listener))
+
+    def _syn_arrival(self, client: UnderlyingSocket, listener: UnderlyingSocket | None) -> None:
+        if (
+            listener is None
+            or listener.closed
+            or listener.state != State.LISTENING
+            or len(listener.accq) >= listener.backlog
+        ):
+            self.world.later(self.latency, self._connect_done, (client, None))
+            return
+        server = self.world.new_socket()
+        server.state = State.CONNECTED
+        server.peer = client
+        listener.accq.append(server)
+        n = self.notifier
+        n.raise_(
+            listener, ACCEPT, 0, n.occur(listener, ACCEPT, f"connection request from {client.id}")
+        )
+        self.world.wake(listener)
+        self.world.later(self.latency, self._connect_done, (client, server))
+
+    def _connect_done(self, client: UnderlyingSocket, server: UnderlyingSocket | None) -> None:
+        n = self.notifier
+        if client.closed:
+            if server is not None:
+                self._send_segment(client, self._rst_arrival, server)
+            return
+        if server is None:
+            client.state = State.CONNECT_FAILED
+            client.connect_err = int(WSAError.WSAECONNREFUSED)
+            client.latch &= ~CONNECT
+            n.raise_(
+                client, CONNECT, client.connect_err, n.occur(client, CONNECT, "connect refused")
+            )
+        else:
+            self.establish(client, server)
+        self.world.wake(client)
+
+    def establish(self, client: UnderlyingSocket, server: UnderlyingSocket) -> None:
+        """The client side becomes CONNECTED: FD_CONNECT, then FD_WRITE (R43; W8)."""
+        n = self.notifier
+        client.state = State.CONNECTED
+        client.peer = server
+        server.peer = client
+        client.connect_err = 0
+        client.latch &= ~(CONNECT | WRITE)
+        n.raise_(client, CONNECT, 0, n.occur(client, CONNECT, "connected"))
+        n.raise_(client, WRITE, 0, n.occur(client, WRITE, "connected: writable"))
+
+    # -- data ----------------------------------------------------------------------
+
+    def pump(self, src: UnderlyingSocket) -> None:
+        """Move queued bytes onto the wire while the peer's window has room; then FIN."""
+        peer = src.peer
+        if peer is None or src.rst or src.aborted:
+            return
+        if src.sndq:
+            room = peer.rcvbuf - peer.rx - src.inflight
+            if room > 0:
+                move = src.sndq if src.sndq < room else room
+                blocked_before = src.snd_free == 0
+                src.sndq -= move
+                src.inflight += move
+                self._send_segment(src, self._data_arrival, src, peer, move)
+                if blocked_before and src.snd_free > 0:
+                    self.space_freed(src)
+        if src.fin_pending and not src.sndq and not src.fin_sent:
+            src.fin_sent = True
+            self._send_segment(src, self._fin_arrival, peer)
+
+    def space_freed(self, s: UnderlyingSocket) -> None:
+        """Send-buffer space after WSAEWOULDBLOCK re-arms FD_WRITE (R44; W12, W39)."""
+        self.world.wake(s)
+        if s.write_blocked:
+            s.write_blocked = False
+            n = self.notifier
+            n.raise_(s, WRITE, 0, n.occur(s, WRITE, "send buffer has room again"))
+
+    def _data_arrival(self, src: UnderlyingSocket, dst: UnderlyingSocket, nbytes: int) -> None:
+        src.inflight -= nbytes
+        if dst.closed or dst.shut_recv or dst.aborted or dst.rst:
+            self.world.bytes_dropped += nbytes
+            if not dst.rst:
+                self._reset_from(dst)
+            return
+        dst.rx += nbytes
+        n = self.notifier
+        n.raise_(dst, READ, 0, n.occur(dst, READ, f"{nbytes} bytes arrived"))
+        self.world.wake(dst)
+
+    def send_urgent(self, src: UnderlyingSocket, nbytes: int) -> None:
+        """MSG_OOB data travels in order but outside the receive window."""
+        peer = src.peer
+        if peer is not None:
+            self._send_segment(src, self._oob_arrival, src, peer, nbytes)
+
+    def _oob_arrival(self, src: UnderlyingSocket, dst: UnderlyingSocket, nbytes: int) -> None:
+        if dst.closed or dst.shut_recv or dst.aborted or dst.rst:
+            self.world.bytes_dropped += nbytes
+            return
+        n = self.notifier
+        if dst.oobinline:
+            dst.rx += nbytes
+            n.raise_(dst, READ, 0, n.occur(dst, READ, f"{nbytes} urgent bytes arrived inline"))
+        else:
+            dst.oob += nbytes
+            n.raise_(dst, OOB, 0, n.occur(dst, OOB, f"{nbytes} urgent bytes arrived"))
+        self.world.wake(dst)
+
+    def window_opened(self, receiver: UnderlyingSocket) -> None:
+        """The receiver read bytes; its peer learns after one latency and sends more."""
+        src = receiver.peer
+        if src is None or src.update_pending or not (src.sndq or src.fin_pending):
+            return
+        src.update_pending = True
+        self.world.later(self.latency, self._window_update, (src,))
+
+    def _window_update(self, src: UnderlyingSocket) -> None:
+        src.update_pending = False
+        self.pump(src)
+
+    # -- closing -----------------------------------------------------------------
+
+    def send_fin(self, s: UnderlyingSocket) -> None:
+        """Graceful close or SD_SEND: FIN after the queued bytes."""
+        if s.fin_pending:
+            return
+        s.fin_pending = True
+        self.pump(s)
+
+    def _fin_arrival(self, dst: UnderlyingSocket) -> None:
+        if dst.fin or dst.rst or dst.closed:
+            return  # one FD_CLOSE per connection (R49; W22)
+        dst.fin = True
+        dst.close_err = 0
+        n = self.notifier
+        if n.p.fd_close_waits_for_drain and dst.rx > 0:
+            dst.close_deferred = True  # R50: the FIN occurrence is dated at drain
+        else:
+            n.raise_(dst, CLOSE, 0, n.occur(dst, CLOSE, "peer closed gracefully (FIN)"))
+        self.world.wake(dst)
+
+    def rx_drained(self, s: UnderlyingSocket, cause: int) -> None:
+        """rx reached 0: a withheld FD_CLOSE is raised now (R50)."""
+        if s.close_deferred:
+            s.close_deferred = False
+            n = self.notifier
+            occ = n.occur(s, CLOSE, "peer closed gracefully (FIN), unread data now drained", cause)
+            n.raise_(s, CLOSE, 0, occ)
+
+    def abort(self, s: UnderlyingSocket) -> None:
+        """Hard close: drop unsent bytes and send RST after what is already on the wire."""
+        self.world.bytes_dropped += s.sndq
+        s.sndq = 0
+        peer = s.peer
+        if peer is not None and not s.rst:
+            self._send_segment(s, self._rst_arrival, peer)
+
+    def _reset_from(self, s: UnderlyingSocket) -> None:
+        """Data reached a socket that no longer receives: it answers with RST (R83)."""
+        if not s.aborted:
+            s.aborted = True
+            self.abort(s)
+
+    def _rst_arrival(self, dst: UnderlyingSocket) -> None:
+        if dst.rst or dst.closed:
+            return
+        dst.rst = True
+        dropped = dst.rx + dst.oob + dst.sndq
+        self.world.bytes_dropped += dropped
+        dst.rx = dst.oob = dst.sndq = 0
+        dst.close_deferred = False
+        dst.close_err = self.notifier.p.fd_close_error_on_reset
+        n = self.notifier
+        n.raise_(dst, CLOSE, dst.close_err, n.occur(dst, CLOSE, "connection reset by peer (RST)"))
+        self.world.wake(dst)

@@ -1,0 +1,315 @@
+"""Simulated processes: windows, event objects, descriptors, loops, handlers and steps.
+
+Each process is one simpy process that does one thing at a time: due steps first, then
+arrived protocol infos, then (per its loop) the oldest message or the lowest signalled
+event. It sleeps on a single wake-up event that anything relevant pokes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from ..plan import PROTOCOL_INFO, Call, ProcessPlan, Step
+from ..winsock import BIT_NAMES
+from .calls import Blocked, Outcome
+from .sockets import Descriptor, ProtocolInfo, UnderlyingSocket
+
+if TYPE_CHECKING:
+    from .notify import Message
+    from .world import World
+
+Gen = Generator[simpy.Event, Any, Any]
+
+
+class Window:
+    """A window owning part of its process's message queue."""
+
+    __slots__ = ("destroyed", "name", "owner")
+
+    def __init__(self, name: str, owner: SimProcess) -> None:
+        self.name = name
+        self.owner = owner
+        self.destroyed = False
+
+
+class EventObject:
+    """A manual-reset event, usable only by its creating process (R69, R70)."""
+
+    __slots__ = ("closed", "name", "owner", "signalled")
+
+    def __init__(self, name: str, owner: SimProcess) -> None:
+        self.name = name
+        self.owner = owner
+        self.signalled = False
+        self.closed = False
+
+
+class Ctx:
+    """Names visible to one step or handler run: a default descriptor and bindings."""
+
+    __slots__ = ("bindings", "default", "handler", "info")
+
+    def __init__(
+        self,
+        default: Descriptor | None = None,
+        info: ProtocolInfo | None = None,
+        handler: bool = False,
+    ) -> None:
+        self.default = default
+        self.info = info
+        self.handler = handler
+        self.bindings: dict[str, Descriptor] = {}
+
+
+class SimProcess:
+    """One single-threaded simulated process."""
+
+    def __init__(self, world: World, plan: ProcessPlan, steps: list[Step]) -> None:
+        self.world = world
+        self.plan = plan
+        self.name = plan.name
+        self.loop = plan.loop
+        self.handle_time = plan.handle_time_us
+        self.handlers = plan.handlers
+        self.steps: deque[Step] = deque(steps)
+        self.names: dict[str, Descriptor] = {}
+        self.descriptors: list[Descriptor] = []
+        self._counters: dict[str, int] = {}
+        self.windows: dict[str, Window] = {}
+        self.messages: deque[Message] = deque()
+        self.events: dict[str, EventObject] = {}
+        self.event_list: list[EventObject] = []
+        self.infos: list[ProtocolInfo] = []
+        self.infos_pending: deque[ProtocolInfo] = deque()
+        self.evt_book: dict[Descriptor, EventObject] = {}
+        self.exited = False
+        self.blocked: str | None = None
+        self.received = 0
+        self._wake: simpy.Event | None = None
+        self._timer_at = -1
+
+    # -- objects ------------------------------------------------------------------
+
+    def window(self, name: str) -> Window:
+        """The named window, created on first use."""
+        w = self.windows.get(name)
+        if w is None:
+            w = self.windows[name] = Window(name, self)
+        return w
+
+    def event(self, name: str) -> EventObject:
+        """The event currently bound to ``name``, created on first use."""
+        ev = self.events.get(name)
+        if ev is None:
+            ev = self.create_event(name)
+        return ev
+
+    def create_event(self, name: str) -> EventObject:
+        """WSACreateEvent: a new handle; the name now refers to it."""
+        ev = EventObject(name, self)
+        self.events[name] = ev
+        self.event_list.append(ev)
+        return ev
+
+    def new_descriptor(self, base: str, sock: UnderlyingSocket, ctx: Ctx) -> Descriptor:
+        """Create a descriptor; handlers always number names (``conn1``), steps reuse free ones."""
+        current = self.names.get(base)
+        if ctx.handler or (current is not None and current.open):
+            n = self._counters.get(base, 0)
+            while True:
+                n += 1
+                name = f"{base}{n}"
+                taken = self.names.get(name)
+                if taken is None or not taken.open:
+                    break
+            self._counters[base] = n
+        else:
+            name = base
+        d = Descriptor(name, self, sock)
+        sock.refs += 1
+        self.names[name] = d
+        self.names[base] = d
+        if ctx.handler:
+            ctx.bindings[base] = d
+        self.descriptors.append(d)
+        return d
+
+    def resolve(self, name: str | None, ctx: Ctx) -> Descriptor | None:
+        """A descriptor by name (handler bindings first), or the context default."""
+        if name is None:
+            return ctx.default
+        d = ctx.bindings.get(name)
+        return d if d is not None else self.names.get(name)
+
+    # -- scheduling ---------------------------------------------------------------
+
+    def poke(self) -> None:
+        """Wake the process if it sleeps; it then re-checks what it can do."""
+        ev = self._wake
+        if ev is not None and not ev.triggered:
+            ev.succeed()
+
+    def _sleep(self) -> Gen:
+        ev = self.world.env.event()
+        self._wake = ev
+        yield ev
+        self._wake = None
+
+    def start(self) -> None:
+        """Register the main loop with the simulation."""
+        self.world.env.process(self._main())
+
+    def _main(self) -> Gen:
+        env = self.world.env
+        while not self.exited:
+            steps = self.steps
+            if steps and steps[0].at_us <= env.now:
+                step = steps.popleft()
+                yield from self._run_calls((step.call,), Ctx())
+                continue
+            if self.infos_pending:
+                yield from self._on_info(self.infos_pending.popleft())
+                continue
+            if self.loop == "messages" and self.messages:
+                yield from self._on_message(self.messages.popleft())
+                continue
+            if self.loop == "events":
+                ev = self._signalled_event()
+                if ev is not None:
+                    yield from self._on_event(ev)
+                    continue
+            if steps:
+                at = steps[0].at_us
+                if self._timer_at != at:
+                    self._timer_at = at
+                    self.world.later(at - env.now, _poke, (self,))
+            if self.loop != "none":
+                self._block("GetMessage" if self.loop == "messages" else self._wait_text())
+            yield from self._sleep()
+            self.blocked = None
+
+    def _block(self, what: str) -> None:
+        if self.blocked != what:
+            self.blocked = what
+            self.world.emit("block", self.name, None, None, None, None, f"waiting in {what}")
+
+    def _wait_text(self) -> str:
+        names = ", ".join(ev.name for ev in self.event_list if not ev.closed)
+        return f"WSAWaitForMultipleEvents({names})"
+
+    def _signalled_event(self) -> EventObject | None:
+        for ev in self.event_list:
+            if ev.signalled and not ev.closed:
+                return ev
+        return None
+
+    # -- loop bodies --------------------------------------------------------------
+
+    def _on_message(self, msg: Message) -> Gen:
+        self.world.notifier.take_message(self, msg, None)
+        if self.handle_time:
+            yield self.world.env.timeout(self.handle_time)
+        calls = self.handlers.get(BIT_NAMES[msg.bit])
+        if calls:
+            yield from self._run_calls(calls, Ctx(default=msg.wparam, handler=True))
+
+    def _on_event(self, ev: EventObject) -> Gen:
+        world = self.world
+        index = [e for e in self.event_list if not e.closed].index(ev)
+        world.api.loop_wait_returned(self, ev, index)
+        found: list[tuple[Descriptor, list[tuple[int, int]]]] = []
+        for d, booked in list(self.evt_book.items()):
+            if booked is ev and d.open:
+                found.append((d, world.api.loop_enumerate(self, d, ev)))
+        if self.handle_time:
+            yield world.env.timeout(self.handle_time)
+        order = world.notifier.p.post_order
+        for d, bits in found:
+            got = {bit for bit, _ in bits}
+            for bit in order:
+                if bit in got and not self.exited:
+                    calls = self.handlers.get(BIT_NAMES[bit])
+                    if calls:
+                        yield from self._run_calls(calls, Ctx(default=d, handler=True))
+
+    def _on_info(self, info: ProtocolInfo) -> Gen:
+        calls = self.handlers.get(PROTOCOL_INFO)
+        if calls is None:
+            self.world.api.auto_wsasocket(self, info, Ctx())
+            return
+        yield from self._run_calls(calls, Ctx(info=info, handler=True))
+
+    def _run_calls(self, calls: tuple[Call, ...], ctx: Ctx) -> Gen:
+        env = self.world.env
+        api = self.world.api
+        for call in calls:
+            if self.exited:
+                return
+            if call.name == "sleep":
+                yield env.timeout(call.args["for_us"])
+                continue
+            started = env.now
+            retry = False
+            while True:
+                out = api.execute(self, call, ctx, started, retry)
+                if not isinstance(out, Blocked):
+                    break
+                self._block(out.what)
+                for s in out.sockets:
+                    s.waiters.append(self)
+                if out.deadline is not None and out.deadline > env.now:
+                    self.world.later(out.deadline - env.now, _poke, (self,))
+                yield from self._sleep()
+                self.blocked = None
+                retry = True
+            self.blocked = None
+            self.world.check_expect(self, call, out)
+
+    # -- exit -----------------------------------------------------------------------
+
+    def exit(self, cause: int) -> None:
+        """Close every descriptor, destroy windows, close events, drop pending infos."""
+        api = self.world.api
+        for d in self.descriptors:
+            if d.open:
+                api.close_descriptor(self, d, cause, abortive=False)
+        for w in self.windows.values():
+            self.destroy_window(w, cause)
+        for ev in self.event_list:
+            ev.closed = True
+        for info in self.infos_pending:
+            api.drop_info(info, cause)
+        self.infos_pending.clear()
+        self.steps.clear()
+        self.exited = True
+
+    def destroy_window(self, w: Window, cause: int) -> None:
+        """DestroyWindow: its queued messages are dropped, later posts too (Q17)."""
+        w.destroyed = True
+        kept: deque[Message] = deque()
+        for msg in self.messages:
+            if msg.window is w:
+                self.world.emit(
+                    "discard",
+                    self.name,
+                    msg.wparam.label,
+                    msg.sock.id,
+                    BIT_NAMES[msg.bit],
+                    cause,
+                    f"message dropped: window {w.name} destroyed",
+                    msg.gen,
+                )
+            else:
+                kept.append(msg)
+        self.messages = kept
+
+
+def _poke(proc: SimProcess) -> None:
+    proc.poke()
+
+
+__all__ = ["Ctx", "EventObject", "Outcome", "SimProcess", "Window"]

@@ -1,0 +1,220 @@
+"""Underlying sockets, descriptors, registrations and protocol infos (semantics 3.1).
+
+State lives in plain slotted objects; the only code that changes notification state
+(registration, record, latch) is ``notify.py``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+from ..winsock import ACCEPT, CLOSE, CONNECT, OOB, READ, WRITE
+
+if TYPE_CHECKING:
+    from .processes import EventObject, SimProcess, Window
+
+
+class State(IntEnum):
+    """Connection state of an underlying socket."""
+
+    NEW = 0
+    LISTENING = 1
+    CONNECTING = 2
+    CONNECTED = 3
+    CONNECT_FAILED = 4
+
+
+class Registration:
+    """The socket's single notification slot: who asked, how, for which bits."""
+
+    __slots__ = ("event", "gen", "mask", "message", "owner", "seq", "via", "window")
+
+    def __init__(
+        self,
+        mask: int,
+        owner: SimProcess,
+        via: Descriptor,
+        gen: int,
+        window: Window | None = None,
+        message: str = "",
+        event: EventObject | None = None,
+    ) -> None:
+        self.mask = mask
+        self.owner = owner
+        self.via = via
+        self.gen = gen
+        self.window = window
+        self.message = message
+        self.event = event
+        self.seq = -1  # trace seq of the call that installed it
+
+    @property
+    def is_message(self) -> bool:
+        """True for WSAAsyncSelect (MSG), False for WSAEventSelect (EVT)."""
+        return self.window is not None
+
+    def describe(self) -> str:
+        """``MSG A.w/WM_SOCKET`` or ``EVT A.e``, for traces."""
+        if self.window is not None:
+            return f"MSG {self.owner.name}.{self.window.name}/{self.message}"
+        assert self.event is not None
+        return f"EVT {self.owner.name}.{self.event.name}"
+
+
+class UnderlyingSocket:
+    """One socket object shared by all its descriptors (semantics 2)."""
+
+    __slots__ = (
+        "aborted",
+        "accq",
+        "backlog",
+        "close_deferred",
+        "close_err",
+        "closed",
+        "connect_err",
+        "err",
+        "fin",
+        "fin_pending",
+        "fin_sent",
+        "id",
+        "inflight",
+        "last_arrival",
+        "latch",
+        "linger",
+        "nonblocking",
+        "oob",
+        "oobinline",
+        "peer",
+        "rcvbuf",
+        "record",
+        "refs",
+        "reg",
+        "rgen",
+        "rseq",
+        "rst",
+        "rx",
+        "shut_recv",
+        "shut_send",
+        "sndbuf",
+        "sndq",
+        "state",
+        "update_pending",
+        "waiters",
+        "write_blocked",
+    )
+
+    def __init__(self, sid: str, sndbuf: int, rcvbuf: int) -> None:
+        self.id = sid
+        self.sndbuf = sndbuf
+        self.rcvbuf = rcvbuf
+        self.state = State.NEW
+        self.rx = 0  # normal bytes queued for recv
+        self.oob = 0  # urgent bytes queued (SO_OOBINLINE off)
+        self.accq: deque[UnderlyingSocket] = deque()  # established, not yet accepted
+        self.backlog = 0
+        self.sndq = 0  # bytes accepted by send, not yet on the wire
+        self.inflight = 0  # bytes on the wire toward the peer
+        self.last_arrival = 0  # arrival time of the latest segment sent (keeps FIFO)
+        self.update_pending = False  # a window update toward this sender is scheduled
+        self.write_blocked = False
+        self.fin = False  # peer FIN seen
+        self.rst = False  # peer RST seen
+        self.aborted = False  # reset locally (shutdown SD_RECEIVE with data)
+        self.fin_pending = False  # local FIN to send once sndq drains
+        self.fin_sent = False
+        self.close_err = 0
+        self.close_deferred = False
+        self.shut_send = False
+        self.shut_recv = False
+        self.connect_err = 0
+        self.oobinline = 0
+        self.linger: tuple[int, int] = (0, 0)
+        self.nonblocking = False
+        self.peer: UnderlyingSocket | None = None
+        self.reg: Registration | None = None
+        self.record = 0
+        self.err: dict[int, int] = {}
+        self.rgen: dict[int, int | None] = {}  # gen that recorded each bit (None: silent)
+        self.rseq: dict[int, int] = {}  # trace seq of the record of each bit
+        self.latch = 0
+        self.refs = 0
+        self.closed = False  # last reference gone: no descriptor can reach it
+        self.waiters: list[SimProcess] = []
+
+    # -- conditions (semantics 3.2) ------------------------------------------------
+
+    def cond(self, bit: int) -> bool:
+        """Whether ``bit``'s condition holds now."""
+        if bit == READ:
+            return self.rx > 0
+        if bit == OOB:
+            return self.oob > 0
+        if bit == ACCEPT:
+            return self.state == State.LISTENING and bool(self.accq)
+        if bit == WRITE:
+            return (
+                self.state == State.CONNECTED
+                and not self.write_blocked
+                and not self.shut_send
+                and not self.rst
+                and not self.aborted
+                and self.snd_free > 0
+            )
+        if bit == CONNECT:
+            return self.state == State.CONNECTED
+        if bit == CLOSE:
+            return self.rst or (self.fin and not self.close_deferred)
+        return False
+
+    def cond_err(self, bit: int) -> int:
+        """The error a re-check reports with ``bit``: the stored close error for CLOSE."""
+        return self.close_err if bit == CLOSE else 0
+
+    @property
+    def snd_free(self) -> int:
+        """Free send-buffer bytes (0 when an accepted send over-filled the buffer)."""
+        return self.sndbuf - self.sndq if self.sndq < self.sndbuf else 0
+
+
+class Descriptor:
+    """A per-process handle to an underlying socket (``PROC.DESC``)."""
+
+    __slots__ = ("label", "name", "open", "process", "sock")
+
+    def __init__(self, name: str, process: SimProcess, sock: UnderlyingSocket) -> None:
+        self.name = name
+        self.process = process
+        self.sock = sock
+        self.open = True
+        self.label = f"{process.name}.{name}"
+
+
+class ProtocolInfo:
+    """A WSADuplicateSocket result bound to one target process; usable once (R1, R2)."""
+
+    __slots__ = (
+        "arrived",
+        "as_name",
+        "holds_ref",
+        "name",
+        "seq",
+        "sock",
+        "source",
+        "target",
+        "used",
+    )
+
+    def __init__(
+        self, name: str, sock: UnderlyingSocket, source: str, target: str, holds_ref: bool
+    ) -> None:
+        self.name = name
+        self.as_name = name
+        self.sock = sock
+        self.source = source
+        self.target = target
+        self.holds_ref = holds_ref
+        self.arrived = False
+        self.used = False
+        self.seq = -1

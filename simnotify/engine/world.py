@@ -1,0 +1,210 @@
+"""World: the simpy environment, sockets, processes, the trace, and ``run``.
+
+All simulation state hangs off one World, none is global, so runs are independent and a
+scenario with the same seed always gives the same trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import simpy
+from simpy.events import Timeout
+
+from ..expect import InlineCheck, check_inline
+from ..plan import Call, Plan, Step
+from ..profiles import Profile
+from ..trace import TraceRecord
+from ..units import format_time
+from ..winsock import WRITE, mask_names
+from .calls import Api, Outcome
+from .network import Network
+from .notify import Notifier
+from .processes import Ctx, SimProcess
+from .sockets import Descriptor, State, UnderlyingSocket
+
+
+class SimulationLimitError(RuntimeError):
+    """The run produced more happenings than the limit allows (a runaway loop)."""
+
+
+#: Canonical argument keys shown with the spelling scenario files use.
+_FILE_NAMES = {"fionbio": "FIONBIO", "fionread": "FIONREAD", "info": "protocol_info"}
+
+
+def _dispatch(ev: simpy.Event) -> None:
+    fn, args = ev._value
+    fn(*args)
+
+
+class World:
+    """One run of one plan under one profile."""
+
+    def __init__(self, plan: Plan, profile: Profile) -> None:
+        self.plan = plan
+        self.profile = profile
+        self.env = simpy.Environment()
+        self.trace: list[TraceRecord] = []
+        self._append = self.trace.append
+        self._seq = 0
+        self._limit = plan.limits.max_happenings
+        self.sockets: list[UnderlyingSocket] = []
+        self.bytes_sent = 0
+        self.bytes_received = 0
+        self.bytes_dropped = 0
+        self.checks: list[InlineCheck] = []
+        self._last_call: TraceRecord | None = None
+        self._args_cache: dict[int, dict[str, Any]] = {}
+        self.notifier = Notifier(self, profile)
+        self.network = Network(self, self.notifier, plan.network.latency_us)
+        self.api = Api(self)
+        by_process: dict[str, list[Step]] = {p.name: [] for p in plan.processes}
+        for step in plan.steps:
+            by_process[step.process].append(step)
+        self.processes: dict[str, SimProcess] = {
+            p.name: SimProcess(self, p, by_process[p.name]) for p in plan.processes
+        }
+
+    # -- tracing -----------------------------------------------------------------------
+
+    def emit(
+        self,
+        kind: str,
+        process: str | None = None,
+        descriptor: str | None = None,
+        socket: str | None = None,
+        event: str | None = None,
+        cause: int | None = None,
+        detail: str = "",
+        gen: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> int:
+        """Append one record; returns its seq. Enforces the happenings limit."""
+        seq = self._seq
+        if seq >= self._limit:
+            raise SimulationLimitError(
+                f"the run exceeded {self._limit} happenings at {self.env.now}us "
+                "(a loop that never waits?); raise the limit with --max-happenings"
+            )
+        self._seq = seq + 1
+        self._append(
+            TraceRecord(
+                seq,
+                self.env.now,
+                kind,
+                process,
+                descriptor,
+                socket,
+                event,
+                None,
+                None,
+                None,
+                None,
+                cause,
+                detail,
+                gen,
+                data,
+            )
+        )
+        return seq
+
+    def begin_call(
+        self,
+        proc: SimProcess,
+        call: Call,
+        d: Descriptor | None,
+        args: dict[str, Any] | None = None,
+    ) -> TraceRecord:
+        """The ``call`` record, emitted before the call's effects; result filled in after."""
+        seq = self.emit("call", proc.name, d.label if d else None, d.sock.id if d else None)
+        rec = self.trace[-1]
+        rec.call = call.name
+        rec.args = args if args is not None else self._display_args(call, d)
+        if call.id:
+            rec.data = {"id": call.id}
+        self._last_call = rec
+        assert rec.seq == seq
+        return rec
+
+    def _display_args(self, call: Call, d: Descriptor | None) -> dict[str, Any]:
+        key = id(call)
+        cached = self._args_cache.get(key)
+        if cached is None:
+            cached = {}
+            for k, v in call.args.items():
+                if v is None or v is False:
+                    continue
+                if k == "mask":
+                    cached["events"] = mask_names(v)
+                elif k == "to":
+                    cached["to"] = f"{v[0]}.{v[1]}"
+                elif k == "handles":
+                    cached["events"] = list(v)
+                elif k == "timeout_us":
+                    cached["timeout"] = format_time(v)
+                elif k == "for_us":
+                    cached["for"] = format_time(v)
+                elif isinstance(v, tuple):
+                    cached[_FILE_NAMES.get(k, k)] = list(v)
+                else:
+                    cached[_FILE_NAMES.get(k, k)] = v
+            self._args_cache[key] = cached
+        if d is not None and cached.get("socket") != d.name:
+            return {**cached, "socket": d.name}
+        return cached
+
+    def check_expect(self, proc: SimProcess, call: Call, out: Outcome) -> None:
+        """Compare a completed call with its inline ``expect`` under this profile."""
+        if call.expect is None:
+            return
+        applies, expected = call.expect.for_profile(self.profile.name)
+        if not applies:
+            return
+        rec = self._last_call
+        data = rec.data if rec is not None and rec.data else {}
+        self.checks.append(
+            check_inline(proc.name, call, expected, out, data, self.env.now, self.profile.name)
+        )
+
+    # -- scheduling ------------------------------------------------------------------
+
+    def later(self, delay: int, fn: Any, args: tuple[Any, ...]) -> None:
+        """Run ``fn(*args)`` after ``delay`` microseconds, as a callback (no process)."""
+        ev = Timeout(self.env, delay, (fn, args))
+        ev.callbacks.append(_dispatch)
+
+    def wake(self, s: UnderlyingSocket) -> None:
+        """Poke every process blocked on ``s``; each re-checks its call."""
+        waiters = s.waiters
+        if waiters:
+            s.waiters = []
+            for proc in waiters:
+                proc.poke()
+
+    def new_socket(self) -> UnderlyingSocket:
+        """A fresh underlying socket, named S1, S2, ... in creation order."""
+        net = self.plan.network
+        s = UnderlyingSocket(f"S{len(self.sockets) + 1}", net.send_buffer, net.recv_buffer)
+        self.sockets.append(s)
+        return s
+
+    # -- running ------------------------------------------------------------------------
+
+    def _connect_pairs(self) -> None:
+        """``[[connection]]`` pairs: as if by a blocking connect and an accept at time 0."""
+        for conn in self.plan.connections:
+            cproc = self.processes[conn.client[0]]
+            sproc = self.processes[conn.server[0]]
+            client = cproc.new_descriptor(conn.client[1], self.new_socket(), Ctx()).sock
+            server = sproc.new_descriptor(conn.server[1], self.new_socket(), Ctx()).sock
+            server.state = State.CONNECTED
+            self.network.establish(client, server)
+            n = self.notifier
+            n.raise_(server, WRITE, 0, n.occur(server, WRITE, "accepted: writable"))
+
+    def run(self) -> None:
+        """Run until ``plan.until_us`` inclusive; raises SimulationLimitError on runaway."""
+        self._connect_pairs()
+        for proc in self.processes.values():
+            proc.start()
+        self.env.run(until=self.plan.until_us + 1)

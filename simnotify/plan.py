@@ -1,0 +1,147 @@
+"""The compiled scenario: plain, immutable data the engine runs.
+
+Scenario loading (pydantic, TOML, line numbers) ends here; the engine starts here.
+Nothing in this module imports pydantic, so hot paths never touch validation objects.
+
+Canonical call arguments (``Call.args``), by key:
+
+=================  =====================================================================
+``socket``         descriptor name in the calling process; ``None`` = the handler's default
+``as``             name for a descriptor the call creates (``None`` = call's default)
+``mask``           int FD_ mask (WSAAsyncSelect, WSAEventSelect)
+``window``         window name (WSAAsyncSelect, PeekMessage, DestroyWindow)
+``message``        message name (WSAAsyncSelect)
+``event``          event-object name, or ``None`` (NULL handle in WSAEnumNetworkEvents)
+``bytes``          int >= 0, or ``-1`` for "all" (recv); int >= 0 (send)
+``peek``, ``oob``, ``bad_buffer``, ``abortive``, ``refused``, ``wait_all``  bool
+``how``            "send" | "receive" | "both"
+``to``             ``(process, descriptor)`` of a listener (connect), or ``None``
+``backlog``        int (listen)
+``target``         process name (WSADuplicateSocket)
+``info``           protocol-info name (WSADuplicateSocket names it, WSASocket uses it)
+``option``         "SO_LINGER" | "SO_OOBINLINE" (setsockopt/getsockopt)
+``value``          int, or ``(onoff, seconds)`` for SO_LINGER
+``fionbio``        0 | 1 | ``None``; ``fionread`` bool (ioctlsocket)
+``handles``        tuple of event names (WSAWaitForMultipleEvents)
+``timeout_us``     int, or ``None`` for WSA_INFINITE
+``for_us``         int (sleep)
+=================  =====================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Loop kinds a process may run.
+LOOPS = ("none", "messages", "events")
+#: Handler keys besides the FD_ names.
+PROTOCOL_INFO = "PROTOCOL_INFO"
+#: Key of ``Expect.by_profile`` that applies under every profile.
+ANY_PROFILE = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """An inline check of one call's outcome, per profile (``ANY_PROFILE`` = all)."""
+
+    by_profile: dict[str, Any]
+    line: int
+
+    def for_profile(self, profile: str) -> tuple[bool, Any]:
+        """(applies, expected value) under ``profile``."""
+        if profile in self.by_profile:
+            return True, self.by_profile[profile]
+        if ANY_PROFILE in self.by_profile:
+            return True, self.by_profile[ANY_PROFILE]
+        return False, None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One API call as written in a step or handler, with canonical arguments."""
+
+    name: str
+    args: dict[str, Any]
+    line: int = 0
+    expect: Expect | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A call made by ``process`` at absolute time ``at_us`` (file order breaks ties)."""
+
+    at_us: int
+    process: str
+    call: Call
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessPlan:
+    """A simulated process: its loop and its handler lists (keyed by FD_ name)."""
+
+    name: str
+    loop: str = "none"
+    handle_time_us: int = 50
+    handlers: dict[str, tuple[Call, ...]] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPlan:
+    """Timing and buffer parameters shared by every connection."""
+
+    latency_us: int = 100
+    ipc_delay_us: int = 1_000
+    recv_buffer: int = 65_536
+    send_buffer: int = 65_536
+    handle_time_us: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionPlan:
+    """A TCP pair connected at time 0: (process, descriptor) on each side."""
+
+    client: tuple[str, str]
+    server: tuple[str, str]
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeExpect:
+    """An ``[[expect]]`` table: a claim about verdicts or totals after the run."""
+
+    kind: str  # lost | delivered | none | stale | spurious | hang | received
+    value: Any
+    process: str | None = None
+    socket: tuple[str, str] | None = None
+    profile: str | None = None
+    count: int | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds that keep a hostile scenario from exhausting the machine."""
+
+    max_happenings: int = 5_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything the engine needs to run a scenario."""
+
+    name: str
+    until_us: int
+    processes: tuple[ProcessPlan, ...]
+    steps: tuple[Step, ...] = ()
+    connections: tuple[ConnectionPlan, ...] = ()
+    network: NetworkPlan = field(default_factory=NetworkPlan)
+    expects: tuple[OutcomeExpect, ...] = ()
+    title: str = ""
+    description: str = ""
+    profile: str = "observed"
+    seed: int = 0
+    source: str = "<scenario>"
+    limits: Limits = field(default_factory=Limits)

@@ -1,0 +1,90 @@
+"""Text output: the timeline of a run, expectation results, and profile differences."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .describe import ARROW, call_text, fmt_value, record_text
+from .result import Result
+from .trace import TraceRecord
+from .units import format_time
+
+
+def actor(rec: TraceRecord) -> str:
+    """The timeline's second column: the process acting, else the socket."""
+    if rec.kind in ("occur", "suppress", "free") or rec.process is None:
+        return rec.socket or "-"
+    return rec.process
+
+
+def timeline(result: Result) -> list[str]:
+    """The run as aligned lines: time, actor, what happened."""
+    width = max((len(actor(r)) for r in result.trace), default=4)
+    width = max(width, 4)
+    return [
+        f"{format_time(r.t_us):>12}  {actor(r):<{width}}  {record_text(r)}" for r in result.trace
+    ]
+
+
+def expectation_lines(result: Result, source: str, every: bool = True) -> list[str]:
+    """Each expectation with ok/FAIL and ``FILE:LINE``, then a count."""
+    lines: list[str] = []
+    entries = [(c.ok, c.line, c.message()) for c in result.checks]
+    entries += [(c.ok, c.line, c.message()) for c in result.outcomes]
+    for ok, line, text in entries:
+        if every or not ok:
+            lines.append(f"  {'ok  ' if ok else 'FAIL'}  {source}:{line}: {text}")
+    if entries:
+        failed = sum(1 for ok, _, _ in entries if not ok)
+        held = len(entries) - failed
+        state = "all held" if not failed else f"{failed} failed"
+        lines.insert(0, f"expectations ({result.profile}): {held} held, {state}")
+    return lines
+
+
+def taken_lines(result: Result) -> list[str]:
+    """Per process, the notifications it consumed: makes 'A got nothing' explicit."""
+    counts = deliveries(result)
+    lines = []
+    for name in result.ends:
+        got = [f"{e} x{n}" for (p, e), n in sorted(counts.items()) if p == name]
+        lines.append(f"  {name:<12} {', '.join(got) if got else 'nothing'}")
+    return ["notifications taken:", *lines]
+
+
+def deliveries(result: Result) -> Counter[tuple[str, str]]:
+    """How many notifications each process consumed, per FD_ event."""
+    return Counter((r.process or "-", r.event or "-") for r in result.trace if r.kind == "deliver")
+
+
+def _call_outcomes(result: Result) -> list[tuple[str, str, str]]:
+    out = []
+    for r in result.trace:
+        if r.kind == "call" and r.call not in ("WSAWaitForMultipleEvents",):
+            value = r.error if r.error is not None else fmt_value(r.result)
+            out.append((r.process or "-", call_text(r).split(f" {ARROW} ")[0], value))
+    return out
+
+
+def differences(a: Result, b: Result) -> list[str]:
+    """Where two runs of one scenario (two profiles) differ, as aligned lines."""
+    lines: list[str] = []
+    da, db = deliveries(a), deliveries(b)
+    keys = sorted(set(da) | set(db))
+    changed = [(p, e) for p, e in keys if da[(p, e)] != db[(p, e)]]
+    if changed:
+        lines.append(f"notifications taken ({a.profile} vs {b.profile}):")
+        for p, e in changed:
+            lines.append(f"  {p:<12} {e:<12} {da[(p, e)]:>4} vs {db[(p, e)]:>4}")
+    ca, cb = _call_outcomes(a), _call_outcomes(b)
+    diffs = [(x, y) for x, y in zip(ca, cb, strict=False) if x != y]
+    if diffs:
+        lines.append(f"call results ({a.profile} vs {b.profile}), first differences:")
+        for x, y in diffs[:20]:
+            if x[:2] == y[:2]:
+                lines.append(f"  {x[0]}: {x[1]}: {x[2]} vs {y[2]}")
+            else:
+                lines.append(f"  {x[0]}: {x[1]} -> {x[2]}  vs  {y[0]}: {y[1]} -> {y[2]}")
+    if len(ca) != len(cb):
+        lines.append(f"  ({len(ca)} calls under {a.profile}, {len(cb)} under {b.profile})")
+    return lines or [f"no difference between {a.profile} and {b.profile}"]

@@ -1,0 +1,51 @@
+"""Result of one run: the trace, inline checks, end states and (later) verdicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .expect import InlineCheck, OutcomeCheck
+from .plan import Plan
+from .trace import TraceRecord
+
+if TYPE_CHECKING:
+    from .oracle import Verdict
+
+
+@dataclass(slots=True)
+class ProcessEnd:
+    """How a process ended: still blocked in something, exited, or idle."""
+
+    name: str
+    blocked: str | None
+    exited: bool
+    received: int
+
+
+@dataclass(slots=True)
+class Result:
+    """Everything a run produced, under one profile."""
+
+    plan: Plan
+    profile: str
+    trace: list[TraceRecord]
+    checks: list[InlineCheck]
+    outcomes: list[OutcomeCheck]
+    ends: dict[str, ProcessEnd]
+    totals: dict[str, int]
+    verdicts: list[Verdict]
+
+    @property
+    def failures(self) -> list[InlineCheck | OutcomeCheck]:
+        """Expectations that did not hold (inline first, then outcome tables)."""
+        return [c for c in self.checks if not c.ok] + [c for c in self.outcomes if not c.ok]
+
+    @property
+    def ok(self) -> bool:
+        """True when every expectation held."""
+        return not self.failures
+
+    def records(self) -> list[dict[str, Any]]:
+        """The trace as plain dicts (section 4 of the format), for scripts."""
+        return [r.to_dict() for r in self.trace]

@@ -1,0 +1,52 @@
+"""run(): compile a scenario, run it under a profile, evaluate expectations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .engine.world import World
+from .expect import check_outcomes
+from .oracle import as_records, verdicts
+from .plan import Plan
+from .profiles import get_profile
+from .result import ProcessEnd, Result
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
+
+
+def to_plan(scenario: Scenario | Plan) -> Plan:
+    """A Plan from either a validated Scenario or a Plan."""
+    if isinstance(scenario, Plan):
+        return scenario
+    from .scenario import build
+
+    return build(scenario)
+
+
+def run_plan(plan: Plan, profile: str | None = None) -> Result:
+    """Run a compiled plan under ``profile`` (default: the plan's own)."""
+    prof = get_profile(profile or plan.profile)
+    world = World(plan, prof)
+    world.run()
+    ends = {
+        name: ProcessEnd(name, p.blocked, p.exited, p.received)
+        for name, p in world.processes.items()
+    }
+    totals = {
+        "sent": world.bytes_sent,
+        "received": world.bytes_received,
+        "dropped": world.bytes_dropped,
+    }
+    trace = world.trace
+    found = verdicts(trace, {name: end.blocked for name, end in ends.items()})
+    trace.extend(as_records(found, len(trace)))
+    received = {name: end.received for name, end in ends.items()}
+    sockets = {r.descriptor: r.socket for r in trace if r.descriptor and r.socket}
+    outcomes = check_outcomes(plan.expects, found, received, sockets, prof.name)
+    return Result(plan, prof.name, trace, world.checks, outcomes, ends, totals, found)
+
+
+def run(scenario: Scenario | Plan, profile: str | None = None) -> Result:
+    """Run a scenario under ``profile`` ("observed" or "documented"; default its own)."""
+    return run_plan(to_plan(scenario), profile)

@@ -1,0 +1,150 @@
+"""Validated ``Scenario`` -> ``simnotify.plan.Plan``: plain data with canonical arguments.
+
+The engine reads only ``Plan``, so times become integer microseconds, names become the
+shapes plan.py documents, and every line number travels along for messages.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from ..plan import (
+    ANY_PROFILE,
+    Call,
+    ConnectionPlan,
+    Expect,
+    NetworkPlan,
+    OutcomeExpect,
+    Plan,
+    ProcessPlan,
+    Step,
+)
+from ..units import parse_time
+from ..winsock import EVENT_NAMES
+from .checks import check
+from .errors import Path, ScenarioError
+from .fields import split_endpoint
+from .load import DEFAULT_LIMITS
+from .model import CallModel, Process, Scenario
+
+#: Model fields that describe the call rather than being its arguments.
+_NOT_ARGS = frozenset({"call", "expect", "id", "at", "process"})
+#: File keys whose canonical argument name differs (plan.py's table).
+_ARG_NAMES = {
+    "protocol_info": "info",
+    "FIONBIO": "fionbio",
+    "FIONREAD": "fionread",
+    "for": "for_us",
+    "timeout": "timeout_us",
+}
+
+
+def build(scenario: Scenario) -> Plan:
+    """Compile a scenario; raises ``ScenarioError`` if its cross-references do not hold."""
+    problems = check(scenario, DEFAULT_LIMITS.max_problems)
+    if problems:
+        raise ScenarioError(problems)
+    sc = scenario
+    network = NetworkPlan(
+        latency_us=_us(sc.network.latency),
+        ipc_delay_us=_us(sc.network.ipc_delay),
+        recv_buffer=sc.network.recv_buffer,
+        send_buffer=sc.network.send_buffer,
+        handle_time_us=_us(sc.network.handle_time),
+    )
+    times = sc.step_times()
+    order = sorted(range(len(times)), key=times.__getitem__)  # stable: ties keep file order
+    return Plan(
+        name=sc.name,
+        until_us=_us(sc.until),
+        processes=tuple(
+            _process(sc, name, process, network) for name, process in sc.processes.items()
+        ),
+        steps=tuple(
+            Step(times[i], sc.steps[i].process, _call(sc, sc.steps[i], ("steps", i))) for i in order
+        ),
+        connections=tuple(
+            ConnectionPlan(
+                split_endpoint(c.client), split_endpoint(c.server), sc.line(("connection", i))
+            )
+            for i, c in enumerate(sc.connection)
+        ),
+        network=network,
+        expects=tuple(
+            OutcomeExpect(
+                kind=o.kind,
+                value=getattr(o, o.kind),
+                process=o.process,
+                socket=split_endpoint(o.socket) if o.socket is not None else None,
+                profile=o.profile,
+                count=o.count,
+                line=sc.line(("expect", i)),
+            )
+            for i, o in enumerate(sc.expect)
+        ),
+        title=sc.title or sc.name,
+        description=sc.description,
+        profile=sc.profile,
+        seed=sc.seed,
+        source=sc.source,
+    )
+
+
+def _us(text: str) -> int:
+    return parse_time(text)[0]
+
+
+def _process(sc: Scenario, name: str, process: Process, network: NetworkPlan) -> ProcessPlan:
+    handle_time = (
+        network.handle_time_us if process.handle_time is None else _us(process.handle_time)
+    )
+    handlers = {
+        key: tuple(_call(sc, c, ("processes", name, "on", key, j)) for j, c in enumerate(calls))
+        for key, calls in process.on.items()
+    }
+    return ProcessPlan(name, process.loop, handle_time, handlers, sc.line(("processes", name)))
+
+
+def _call(sc: Scenario, call: CallModel, path: Path) -> Call:
+    name: str = call.call  # type: ignore[attr-defined]  # every concrete call model has it
+    args: dict[str, Any] = {}
+    for field_name, field in type(call).model_fields.items():
+        key = field.alias or field_name
+        if key in _NOT_ARGS:
+            continue
+        value = getattr(call, field_name)
+        if key == "events" and name == "WSAWaitForMultipleEvents":
+            args["handles"] = tuple(value)
+        elif key == "events":
+            args["mask"] = reduce(or_, (EVENT_NAMES[e] for e in value), 0)
+        else:
+            args[_ARG_NAMES.get(key, key)] = _arg(key, value)
+    expect = None
+    if call.expect is not None:
+        by_profile = call.expect if isinstance(call.expect, dict) else {ANY_PROFILE: call.expect}
+        expect = Expect({p: _copy(v) for p, v in by_profile.items()}, sc.line((*path, "expect")))
+    return Call(name, args, sc.line(path), expect, call.id)
+
+
+def _arg(key: str, value: Any) -> Any:
+    """One argument in plan.py's canonical form."""
+    if value is None:
+        return None
+    if key == "to":
+        return split_endpoint(value)
+    if key == "bytes" and value == "all":
+        return -1
+    if key == "timeout":
+        return None if value == "infinite" else _us(value)
+    if key == "for":
+        return _us(value)
+    if key == "value" and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _copy(value: Any) -> Any:
+    """Expected results as fresh plain lists, so the plan shares nothing with the model."""
+    return list(value) if isinstance(value, list) else value

@@ -1,0 +1,302 @@
+"""Scalar value types of the scenario format, each checked with a message a person can act on.
+
+Every check raises ``PydanticCustomError`` with its final wording, so the loader shows it
+as is. Sizes are bounded here so a hostile file cannot ask for absurd values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from typing import Annotated, Any, NoReturn
+
+from pydantic import Discriminator, Field, PlainValidator, StrictInt, Tag
+from pydantic_core import PydanticCustomError
+
+from ..plan import PROTOCOL_INFO
+from ..profiles import PROFILES
+from ..units import TimeError, parse_time
+from ..winsock import ERROR_NAMES, EVENT_NAMES, V1_BITS
+from .errors import describe, quote, unknown
+
+#: Longest name (process, descriptor, event object, window, id, ...).
+NAME_MAX = 200
+#: Longest free text (title, description).
+TEXT_MAX = 100_000
+#: Largest byte count in a call or buffer size.
+BYTES_MAX = 2**31
+#: Largest count or integer result an expectation may name.
+COUNT_MAX = 2**31
+#: Longest list in an inline expectation (messages queued in one window).
+EXPECT_LIST_MAX = 10_000
+#: WSA_MAXIMUM_WAIT_EVENTS: WSAWaitForMultipleEvents takes 1..64 handles.
+WAIT_MAX = 64
+#: SO_LINGER's l_linger is a u_short.
+LINGER_MAX = 65_535
+
+#: The FD_ events v1 raises: the only ones handlers, results and outcomes can name.
+RAISED_EVENTS: tuple[str, ...] = tuple(n for n, bit in EVENT_NAMES.items() if bit & V1_BITS)
+ERRORS: tuple[str, ...] = tuple(ERROR_NAMES.values())
+RESULT_NAMES: tuple[str, ...] = (*ERRORS, "WSA_WAIT_TIMEOUT")
+
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+_SCENARIO_NAME_RE = re.compile(r"[a-z0-9-]+")
+_RESULT_NAME_RE = re.compile(r"WSA[E_]")
+#: ``FD_X``, ``FD_X:WSAEERR``, optionally ``@DESC``: always matches, parts checked after.
+_ENTRY_RE = re.compile(r"([^:@]*)(?::([^@]*))?(?:@(.*))?", re.DOTALL)
+_NAME_RULE = "use letters, digits, '_' and '-'"
+#: Prefix of this format's error types: their messages are final and shown as they are.
+CUSTOM_ERROR = "scenario."
+
+
+def fail(kind: str, message: str) -> NoReturn:
+    """Reject a value with a final, plain-English message."""
+    raise PydanticCustomError(CUSTOM_ERROR + kind, "{message}", {"message": message})
+
+
+def _string(value: object, expected: str, limit: int = NAME_MAX) -> str:
+    if not isinstance(value, str):
+        fail("string_type", f"expected {expected}, got {describe(value)}")
+    if len(value) > limit:
+        fail("too_long", f"is longer than {limit} characters")
+    return value
+
+
+def _checked(check: Callable[[Any], Any], schema_type: Any) -> Any:
+    return PlainValidator(check, json_schema_input_type=schema_type)
+
+
+def _name_type(what: str) -> Any:
+    def check(value: object) -> str:
+        text = _string(value, f"a {what} name")
+        if not _NAME_RE.fullmatch(text):
+            fail("name", f"{quote(text)} is not a valid {what} name: {_NAME_RULE}")
+        return text
+
+    return Annotated[str, _checked(check, str)]
+
+
+ProcessName = _name_type("process")
+DescName = _name_type("descriptor")
+EventObjectName = _name_type("event")
+WindowName = _name_type("window")
+MessageName = _name_type("message")
+InfoName = _name_type("protocol info")
+
+
+def _check_label(value: object) -> str:
+    text = _string(value, "a label (a string)")
+    if not text or not text.isprintable():
+        fail("label", "must be one line of printable text")
+    return text
+
+
+#: A call's ``id``: a free-form label such as ``"W10.1-wait"``.
+CallId = Annotated[str, _checked(_check_label, str)]
+
+
+def _check_scenario_name(value: object) -> str:
+    text = _string(value, "a scenario name")
+    if not _SCENARIO_NAME_RE.fullmatch(text):
+        fail("name", f"{quote(text)} is not a valid scenario name: use a-z, 0-9 and '-'")
+    return text
+
+
+ScenarioName = Annotated[str, _checked(_check_scenario_name, str)]
+
+
+def _check_text(value: object) -> str:
+    return _string(value, "a string", TEXT_MAX)
+
+
+Text = Annotated[str, _checked(_check_text, str)]
+
+
+def _check_endpoint(value: object) -> str:
+    text = _string(value, "PROCESS.DESCRIPTOR such as 'A.s'")
+    proc, dot, desc = text.partition(".")
+    if not (dot and _NAME_RE.fullmatch(proc) and _NAME_RE.fullmatch(desc)):
+        fail("endpoint", f"expected PROCESS.DESCRIPTOR such as 'A.s', got {quote(text)}")
+    return text
+
+
+#: ``"PROC.DESC"``: a descriptor named in a given process.
+Endpoint = Annotated[str, _checked(_check_endpoint, str)]
+
+
+def split_endpoint(text: str) -> tuple[str, str]:
+    """``"A.s"`` -> ``("A", "s")`` (the text was checked by ``Endpoint``)."""
+    proc, _, desc = text.partition(".")
+    return proc, desc
+
+
+def _time_check(*, relative: bool) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        if isinstance(value, str) and len(value) > NAME_MAX:
+            fail("time", f"is longer than {NAME_MAX} characters")
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+            fail("time", 'expected a time such as "1ms", got a very large integer')
+        try:
+            parse_time(value, allow_relative=relative)
+        except TimeError as exc:
+            fail("time", str(exc))
+        return value  # type: ignore[return-value]  # parse_time accepted it, so a str
+
+    return check
+
+
+_check_time = _time_check(relative=False)
+#: A time such as ``"250us"``; kept as written, read with ``units.parse_time``.
+Time = Annotated[str, _checked(_check_time, str)]
+#: A step time: absolute, or ``"+1ms"`` relative to the previous step.
+StepTime = Annotated[str, _checked(_time_check(relative=True), str)]
+
+
+def _check_timeout(value: object) -> str:
+    return "infinite" if value == "infinite" else _check_time(value)
+
+
+#: ``"infinite"`` (WSA_INFINITE) or a time.
+Timeout = Annotated[str, _checked(_check_timeout, str)]
+
+
+def _check_choice(value: object, kind: str, choices: Collection[str]) -> str:
+    text = _string(value, f"{kind} name (a string)")
+    if text not in choices:
+        fail(kind, unknown(kind, text, choices))
+    return text
+
+
+def _check_mask_event(value: object) -> str:
+    return _check_choice(value, "event", EVENT_NAMES)
+
+
+def _check_raised_event(value: object) -> str:
+    text = _check_choice(value, "event", EVENT_NAMES)
+    if text not in RAISED_EVENTS:
+        fail("event", f"{quote(text)} is never raised in v1: use one of {', '.join(RAISED_EVENTS)}")
+    return text
+
+
+def _check_handler_key(value: object) -> str:
+    text = _check_choice(value, "event", (*EVENT_NAMES, PROTOCOL_INFO))
+    return text if text == PROTOCOL_INFO else _check_raised_event(text)
+
+
+def _check_profile(value: object) -> str:
+    return _check_choice(value, "profile", PROFILES)
+
+
+#: Any FD_ name (the four reserved ones are accepted in masks, never raised).
+MaskEvent = Annotated[str, _checked(_check_mask_event, str)]
+#: An FD_ name that v1 can raise.
+RaisedEvent = Annotated[str, _checked(_check_raised_event, str)]
+#: A key of ``on``: a raised FD_ name or PROTOCOL_INFO.
+HandlerKey = Annotated[str, _checked(_check_handler_key, str)]
+ProfileName = Annotated[str, _checked(_check_profile, str)]
+#: A registration's event list (``[]`` cancels).
+EventList = Annotated[list[MaskEvent], Field(max_length=len(EVENT_NAMES))]
+
+ByteCount = Annotated[StrictInt, Field(ge=0, le=BYTES_MAX)]
+Count = Annotated[StrictInt, Field(ge=0, le=COUNT_MAX)]
+BufferSize = Annotated[StrictInt, Field(ge=1, le=BYTES_MAX)]
+Seed = Annotated[StrictInt, Field(ge=-(2**63), le=2**64 - 1)]
+
+
+def _check_recv_bytes(value: object) -> int | str:
+    if value == "all" or (
+        isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= BYTES_MAX
+    ):
+        return value  # type: ignore[return-value]
+    fail("bytes", f"expected a byte count (0 to {BYTES_MAX}) or 'all', got {describe(value)}")
+
+
+#: recv's ``bytes``: a count, or ``"all"`` (read until WSAEWOULDBLOCK or 0).
+RecvBytes = Annotated[int | str, _checked(_check_recv_bytes, int | str)]
+
+
+def _small_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LINGER_MAX
+
+
+def _check_option_value(value: object) -> int | list[int]:
+    if _small_int(value):
+        return value  # type: ignore[return-value]
+    if isinstance(value, list | tuple) and len(value) == 2 and all(map(_small_int, value)):
+        return list(value)
+    fail("value", f"expected 0 or 1, or [onoff, seconds] for SO_LINGER, got {describe(value)}")
+
+
+#: setsockopt's ``value``: an int, or ``[onoff, seconds]`` for SO_LINGER.
+OptionValue = Annotated[int | list[int], _checked(_check_option_value, int | list[int])]
+
+
+def _check_result(value: object) -> str:
+    text = _string(value, "a result")
+    if _RESULT_NAME_RE.match(text):
+        if text not in RESULT_NAMES:
+            fail("result", unknown("error", text, RESULT_NAMES))
+    elif not _NAME_RE.fullmatch(text):
+        fail("result", f"{quote(text)} is neither an error name nor a descriptor name")
+    return text
+
+
+def _check_entry(value: object) -> str | int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 0 <= value <= COUNT_MAX:
+            return value
+        fail("entry", f"must be between 0 and {COUNT_MAX}, got {describe(value)}")
+    text = _string(value, "an entry such as 'FD_READ' or 'FD_CLOSE:WSAECONNABORTED'")
+    match = _ENTRY_RE.fullmatch(text)
+    assert match is not None  # every part of the pattern is optional
+    event, error, desc = match.groups()
+    _check_raised_event(event)
+    if error is not None and error not in ERRORS:
+        fail("entry", unknown("error", error, ERRORS))
+    if desc is not None and not _NAME_RE.fullmatch(desc):
+        fail("entry", f"{quote(desc)} after '@' is not a valid descriptor name: {_NAME_RULE}")
+    return text
+
+
+def _plain_tag(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, str):
+        return "str"
+    return "list" if isinstance(value, list | tuple) else None
+
+
+def _expect_tag(value: object) -> str | None:
+    return "profiles" if isinstance(value, dict) else _plain_tag(value)
+
+
+_EXPECT_HELP = "expected a number, a string or a list"
+_INT = Annotated[Count, Tag("int")]
+_STR = Annotated[Annotated[str, _checked(_check_result, str)], Tag("str")]
+_LIST = Annotated[
+    Annotated[
+        list[Annotated[str | int, _checked(_check_entry, str | int)]],
+        Field(max_length=EXPECT_LIST_MAX),
+    ],
+    Tag("list"),
+]
+
+#: A call result to compare with: int, result name, or list (FD_ entries, or SO_LINGER's pair).
+PlainExpect = Annotated[
+    _INT | _STR | _LIST,
+    Discriminator(
+        _plain_tag, custom_error_type=CUSTOM_ERROR + "expect", custom_error_message=_EXPECT_HELP
+    ),
+]
+
+#: An inline ``expect``: a plain result, or a table of results keyed by profile.
+Expectation = Annotated[
+    _INT | _STR | _LIST | Annotated[dict[ProfileName, PlainExpect], Tag("profiles")],
+    Discriminator(
+        _expect_tag,
+        custom_error_type=CUSTOM_ERROR + "expect",
+        custom_error_message=f"{_EXPECT_HELP}, or a table keyed by profile",
+    ),
+]

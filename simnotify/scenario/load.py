@@ -1,0 +1,163 @@
+"""Scenario files -> validated ``Scenario``, with every problem located at its line.
+
+Whatever the input, the only exception that leaves ``loads`` is ``ScenarioError``: files
+come from users and from the internet, and a traceback helps neither.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from .checks import check
+from .errors import Problem, ScenarioError, format_path, sorted_problems
+from .locate import LineMap
+from .messages import error_message, error_path
+from .model import Scenario
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
+_LONG_NUMBER = re.compile(r"[0-9_]{4000,}")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadLimits:
+    """Bounds checked before validation, so a hostile file fails fast and clearly."""
+
+    #: Largest file read, in bytes (checked before the whole file is read).
+    max_file_bytes: int = 10 * 1024 * 1024
+    #: Most entries in ``steps``.
+    max_steps: int = 200_000
+    #: Most entries in ``processes``.
+    max_processes: int = 10_000
+    #: Most calls in one handler list (``on.FD_READ = [...]``).
+    max_handlers: int = 1_000
+    #: Most problems reported for one file; further ones are not looked for.
+    max_problems: int = 1_000
+
+
+DEFAULT_LIMITS = LoadLimits()
+
+
+def load(path: str | os.PathLike[str], limits: LoadLimits = DEFAULT_LIMITS) -> Scenario:
+    """Read and validate a scenario file.
+
+    Raises ``ScenarioError`` for any problem with the content, and ``OSError`` (such as
+    ``FileNotFoundError``) when the file cannot be read at all.
+    """
+    source = os.fspath(path)
+    with open(source, "rb") as f:
+        data = f.read(limits.max_file_bytes + 1)
+    return loads(data, source=source, limits=limits)
+
+
+def loads(
+    text: str | bytes, source: str = "<string>", limits: LoadLimits = DEFAULT_LIMITS
+) -> Scenario:
+    """Validate scenario text (or the bytes of a file); raises ``ScenarioError``."""
+    text = _decode(text, source, limits)
+    raw = _parse(text, source)
+    lines = LineMap(text)
+    problems = _over_limits(raw, lines, source, limits)
+    if problems:
+        raise ScenarioError(problems)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(_validation_problems(exc, raw, lines, source, limits)) from None
+    scenario._source = source
+    scenario._lines = lines
+    problems = check(scenario, limits.max_problems)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _fail(source: str, line: int, message: str) -> ScenarioError:
+    return ScenarioError([Problem(source, line, "", message)])
+
+
+def _decode(text: str | bytes, source: str, limits: LoadLimits) -> str:
+    """Size-checked text; a file must be UTF-8 (a leading byte-order mark is allowed)."""
+    if len(text) > limits.max_file_bytes:
+        raise _fail(source, 1, f"larger than {limits.max_file_bytes} bytes (LoadLimits)")
+    try:
+        if isinstance(text, bytes):
+            return text.decode("utf-8-sig")
+        if len(text.encode("utf-8")) > limits.max_file_bytes:
+            raise _fail(source, 1, f"larger than {limits.max_file_bytes} bytes (LoadLimits)")
+    except (UnicodeDecodeError, UnicodeEncodeError) as exc:
+        line = exc.object[: exc.start].count(b"\n" if isinstance(text, bytes) else "\n") + 1
+        bad = exc.object[exc.start : exc.start + 1]
+        message = f"not UTF-8 text (cannot read {bad!r}); save it as UTF-8"
+        raise _fail(source, line, message) from None
+    return text
+
+
+def _parse(text: str, source: str) -> dict[str, Any]:
+    """TOML -> plain data; syntax errors are located with tomllib's line."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        line = text.count("\n") + 1
+        position = _TOML_POSITION.search(message)
+        if position is not None:
+            line = int(position.group(1))
+            message = f"{message[: position.start()]} (column {position.group(2)})"
+        message = _TOML_AT_END.sub(" (at end of file)", message)
+        raise _fail(source, line, f"TOML syntax: {message[:1].lower()}{message[1:]}") from None
+    except RecursionError:
+        raise _fail(source, 1, "arrays or tables are nested too deeply") from None
+    except ValueError:  # int() refuses numbers with thousands of digits
+        long = _LONG_NUMBER.search(text)
+        line = text.count("\n", 0, long.start()) + 1 if long is not None else 1
+        raise _fail(source, line, "a number has too many digits") from None
+
+
+def _over_limits(
+    raw: dict[str, Any], lines: LineMap, source: str, limits: LoadLimits
+) -> list[Problem]:
+    """Counts beyond ``limits``, checked on the raw data before validating anything."""
+    problems: list[Problem] = []
+
+    def over(path: tuple[str, ...], items: object, limit: int, what: str, field: str) -> bool:
+        if isinstance(items, list | dict) and len(items) > limit:
+            message = f"has {len(items)} {what}; at most {limit} allowed (LoadLimits.{field})"
+            problems.append(Problem(source, lines.line(path), format_path(path), message))
+            return True
+        return False
+
+    over(("steps",), raw.get("steps"), limits.max_steps, "steps", "max_steps")
+    processes = raw.get("processes")
+    if over(("processes",), processes, limits.max_processes, "processes", "max_processes"):
+        return problems
+    for name, process in processes.items() if isinstance(processes, dict) else ():
+        handlers = process.get("on") if isinstance(process, dict) else None
+        for key, calls in handlers.items() if isinstance(handlers, dict) else ():
+            path = ("processes", name, "on", key)
+            over(path, calls, limits.max_handlers, "calls", "max_handlers")
+    return problems
+
+
+def _validation_problems(
+    exc: ValidationError, raw: dict[str, Any], lines: LineMap, source: str, limits: LoadLimits
+) -> list[Problem]:
+    """Pydantic's errors, in line order; only the ones shown are put into words."""
+    errors = exc.errors(include_url=False)
+    located = sorted(
+        ((lines.line(path), i, path) for i, path in enumerate(error_path(e, raw) for e in errors)),
+        key=lambda item: item[:2],
+    )
+
+    def found() -> Iterator[tuple[int, tuple[str | int, ...], str]]:
+        for line, i, path in located:
+            yield line, path, error_message(errors[i], path)
+
+    return sorted_problems(source, found(), limits.max_problems)

@@ -1,0 +1,437 @@
+"""Pydantic models of the scenario file format (contract section 1), one per table.
+
+Field names are the file's keys, so Python users build scenarios with the same names:
+``Scenario.model_validate({...})``. Unknown keys are errors because they are usually typos.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StrictInt,
+    Tag,
+    create_model,
+    model_validator,
+)
+
+from ..plan import NetworkPlan
+from ..units import parse_time
+from .errors import Path
+from .fields import (
+    WAIT_MAX,
+    BufferSize,
+    ByteCount,
+    CallId,
+    Count,
+    DescName,
+    Endpoint,
+    EventList,
+    EventObjectName,
+    Expectation,
+    HandlerKey,
+    InfoName,
+    MessageName,
+    OptionValue,
+    ProcessName,
+    ProfileName,
+    RaisedEvent,
+    RecvBytes,
+    ScenarioName,
+    Seed,
+    StepTime,
+    Text,
+    Time,
+    Timeout,
+    WindowName,
+    fail,
+)
+from .locate import LineMap
+
+_NETWORK_DEFAULTS = NetworkPlan()
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- calls -------------------------------------------------------------------------------
+
+
+class CallModel(_Model):
+    """What every call may carry: an inline check and a label."""
+
+    expect: Expectation | None = None
+    id: CallId | None = None
+
+
+class _SocketCall(CallModel):
+    """A call on a descriptor; in handlers it defaults to the notification's descriptor."""
+
+    socket: DescName | None = None
+
+
+class SocketCall(CallModel):
+    call: Literal["socket"]
+    as_: DescName = Field(alias="as")
+
+
+class Listen(_SocketCall):
+    call: Literal["listen"]
+    backlog: Annotated[StrictInt, Field(ge=0, le=2**31 - 1)] = 5
+
+
+class Connect(_SocketCall):
+    """A connect names its listener, or says it will be refused: nothing else can happen."""
+
+    call: Literal["connect"]
+    to: Endpoint | None = None
+    refused: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_outcome(self) -> Connect:
+        if (self.to is not None) == self.refused:
+            fail("connect", "connect needs exactly one of 'to = \"PROC.DESC\"' or 'refused = true'")
+        return self
+
+
+class Accept(_SocketCall):
+    call: Literal["accept"]
+    as_: DescName = Field("conn", alias="as")
+
+
+class Send(_SocketCall):
+    call: Literal["send"]
+    bytes: ByteCount
+    oob: StrictBool = False
+
+
+class Recv(_SocketCall):
+    call: Literal["recv"]
+    bytes: RecvBytes
+    peek: StrictBool = False
+    oob: StrictBool = False
+    bad_buffer: StrictBool = False
+
+
+class Shutdown(_SocketCall):
+    call: Literal["shutdown"]
+    how: Literal["send", "receive", "both"]
+
+
+class CloseSocket(_SocketCall):
+    call: Literal["closesocket"]
+    abortive: StrictBool = False
+
+
+class AsyncSelect(_SocketCall):
+    call: Literal["WSAAsyncSelect"]
+    window: WindowName = "main"
+    message: MessageName = "WM_SOCKET"
+    events: EventList
+
+
+class EventSelect(_SocketCall):
+    """``events = []`` cancels, so only then may the event object be left out."""
+
+    call: Literal["WSAEventSelect"]
+    event: EventObjectName | None = None
+    events: EventList
+
+    @model_validator(mode="after")
+    def _event_named(self) -> EventSelect:
+        if self.events and self.event is None:
+            fail("event", "WSAEventSelect needs 'event' unless events = [] (cancel)")
+        return self
+
+
+class EnumNetworkEvents(_SocketCall):
+    call: Literal["WSAEnumNetworkEvents"]
+    event: EventObjectName | None = None
+
+
+class _EventCall(CallModel):
+    event: EventObjectName
+
+
+class CreateEvent(_EventCall):
+    call: Literal["WSACreateEvent"]
+
+
+class SetEvent(_EventCall):
+    call: Literal["WSASetEvent"]
+
+
+class ResetEvent(_EventCall):
+    call: Literal["WSAResetEvent"]
+
+
+class CloseEvent(_EventCall):
+    call: Literal["WSACloseEvent"]
+
+
+class WaitForMultipleEvents(CallModel):
+    call: Literal["WSAWaitForMultipleEvents"]
+    events: Annotated[list[EventObjectName], Field(min_length=1, max_length=WAIT_MAX)]
+    wait_all: StrictBool = False
+    timeout: Timeout = "infinite"
+
+
+class PeekMessage(CallModel):
+    call: Literal["PeekMessage"]
+    window: WindowName = "main"
+
+
+class DestroyWindow(CallModel):
+    call: Literal["DestroyWindow"]
+    window: WindowName
+
+
+class DuplicateSocket(_SocketCall):
+    call: Literal["WSADuplicateSocket"]
+    target: ProcessName
+    as_: DescName | None = Field(None, alias="as")
+    info: InfoName | None = None
+
+
+class WSASocket(CallModel):
+    """In an ``on.PROTOCOL_INFO`` handler the info defaults to the one that just arrived."""
+
+    call: Literal["WSASocket"]
+    protocol_info: InfoName | None = None
+    as_: DescName | None = Field(None, alias="as")
+
+
+class SetSockOpt(_SocketCall):
+    """The value's shape depends on the option: SO_LINGER is a pair, SO_OOBINLINE a flag."""
+
+    call: Literal["setsockopt"]
+    option: Literal["SO_LINGER", "SO_OOBINLINE"]
+    value: OptionValue
+
+    @model_validator(mode="after")
+    def _value_fits_option(self) -> SetSockOpt:
+        if self.option == "SO_LINGER" and not isinstance(self.value, list):
+            fail("value", "SO_LINGER takes value = [onoff, seconds]")
+        if self.option == "SO_OOBINLINE" and self.value not in (0, 1):
+            fail("value", "SO_OOBINLINE takes value = 0 or 1")
+        return self
+
+
+class GetSockOpt(_SocketCall):
+    call: Literal["getsockopt"]
+    option: Literal["SO_LINGER", "SO_OOBINLINE"]
+
+
+class IoctlSocket(_SocketCall):
+    """One ioctlsocket call issues one command: FIONBIO or FIONREAD."""
+
+    call: Literal["ioctlsocket"]
+    FIONBIO: Annotated[StrictInt, Field(ge=0, le=1)] | None = None
+    FIONREAD: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_command(self) -> IoctlSocket:
+        if (self.FIONBIO is not None) == self.FIONREAD:
+            fail("ioctl", "ioctlsocket needs exactly one of 'FIONBIO = 0/1' or 'FIONREAD = true'")
+        return self
+
+
+class Exit(CallModel):
+    call: Literal["exit"]
+
+
+class Sleep(CallModel):
+    """Handler-only: the process is busy for ``for``."""
+
+    call: Literal["sleep"]
+    for_: Time = Field(alias="for")
+
+
+def call_name(model: type[CallModel]) -> str:
+    """The ``call`` value a model stands for."""
+    return str(get_args(model.model_fields["call"].annotation)[0])
+
+
+#: Handler call models by call name (every call, ``socket`` optional).
+HANDLER_MODELS: dict[str, type[CallModel]] = {
+    call_name(m): m
+    for m in (
+        SocketCall,
+        Listen,
+        Connect,
+        Accept,
+        Send,
+        Recv,
+        Shutdown,
+        CloseSocket,
+        AsyncSelect,
+        EventSelect,
+        EnumNetworkEvents,
+        CreateEvent,
+        SetEvent,
+        ResetEvent,
+        CloseEvent,
+        WaitForMultipleEvents,
+        PeekMessage,
+        DestroyWindow,
+        DuplicateSocket,
+        WSASocket,
+        SetSockOpt,
+        GetSockOpt,
+        IoctlSocket,
+        Exit,
+        Sleep,
+    )
+}
+
+
+def _step_model(model: type[CallModel]) -> type[CallModel]:
+    """The step form of a call: adds ``at`` and ``process``; a step must name its socket."""
+    fields: dict[str, Any] = {"at": (StepTime, ...), "process": (ProcessName, ...)}
+    if "socket" in model.model_fields:
+        fields["socket"] = (DescName, ...)
+    if model is WSASocket:
+        fields["protocol_info"] = (InfoName, ...)
+    return create_model(f"Step{model.__name__}", __base__=model, __module__=__name__, **fields)
+
+
+#: Step call models by call name (``sleep`` is handler-only).
+STEP_MODELS: dict[str, type[CallModel]] = {
+    name: _step_model(m) for name, m in HANDLER_MODELS.items() if name != "sleep"
+}
+#: Prefix of the union tags pydantic puts in error locations (``steps[0]`` -> ``call:recv``).
+CALL_TAG = "call:"
+
+
+def _call_union(models: dict[str, type[CallModel]]) -> Any:
+    def tag(value: Any) -> str | None:
+        name = value.get("call") if isinstance(value, dict) else getattr(value, "call", None)
+        return f"{CALL_TAG}{name}" if isinstance(name, str) and name in models else None
+
+    members = tuple(Annotated[m, Tag(f"{CALL_TAG}{n}")] for n, m in models.items())
+    return Annotated[Union[members], Discriminator(tag)]  # noqa: UP007 - a runtime tuple
+
+
+HandlerCall = _call_union(HANDLER_MODELS)
+StepCall = _call_union(STEP_MODELS)
+
+
+# --- tables ------------------------------------------------------------------------------
+
+
+class Network(_Model):
+    """Timing and buffer parameters (defaults: contract 1.2)."""
+
+    latency: Time = f"{_NETWORK_DEFAULTS.latency_us}us"
+    ipc_delay: Time = f"{_NETWORK_DEFAULTS.ipc_delay_us}us"
+    recv_buffer: BufferSize = _NETWORK_DEFAULTS.recv_buffer
+    send_buffer: BufferSize = _NETWORK_DEFAULTS.send_buffer
+    handle_time: Time = f"{_NETWORK_DEFAULTS.handle_time_us}us"
+
+
+class Process(_Model):
+    """A simulated process: its loop and its handler lists."""
+
+    loop: Literal["none", "messages", "events"] = "none"
+    handle_time: Time | None = None
+    on: dict[HandlerKey, list[HandlerCall]] = Field(default_factory=dict)
+
+
+class Connection(_Model):
+    """A TCP pair connected at time 0."""
+
+    client: Endpoint
+    server: Endpoint
+
+
+class Outcome(_Model):
+    """An ``[[expect]]`` table: one claim about verdicts or totals after the run."""
+
+    KINDS: ClassVar[tuple[str, ...]] = (
+        "lost",
+        "delivered",
+        "none",
+        "stale",
+        "spurious",
+        "hang",
+        "received",
+    )
+
+    lost: RaisedEvent | None = None
+    delivered: RaisedEvent | None = None
+    none: Literal["lost", "stale", "spurious", "hang"] | None = None
+    stale: RaisedEvent | None = None
+    spurious: RaisedEvent | None = None
+    hang: ProcessName | None = None
+    received: Count | None = None
+    process: ProcessName | None = None
+    socket: Endpoint | None = None
+    profile: ProfileName | None = None
+    count: Count | None = None
+
+    @model_validator(mode="after")
+    def _one_claim(self) -> Outcome:
+        found = [k for k in self.KINDS if getattr(self, k) is not None]
+        if len(found) != 1:
+            given = f" (found {', '.join(found)})" if found else ""
+            fail("outcome", f"needs exactly one of {', '.join(self.KINDS)}{given}")
+        if self.received is not None and self.process is None:
+            fail("outcome", "'received' needs 'process' (whose recv calls to count)")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """Which claim this is: ``lost``, ``delivered``, ..."""
+        return next(k for k in self.KINDS if getattr(self, k) is not None)
+
+
+class Scenario(_Model):
+    """A whole scenario file (contract 1.1)."""
+
+    format: Literal["simnotify/1"]
+    name: ScenarioName
+    title: Text | None = None
+    description: Text = ""
+    profile: ProfileName = "observed"
+    seed: Seed = 0
+    until: Time
+    steps: list[StepCall] = Field(default_factory=list)
+    network: Network = Field(default_factory=Network)
+    processes: Annotated[dict[ProcessName, Process], Field(min_length=1)]
+    connection: list[Connection] = Field(default_factory=list)
+    expect: list[Outcome] = Field(default_factory=list)
+
+    _source: str = PrivateAttr("<scenario>")
+    _lines: LineMap | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _default_title(self) -> Scenario:
+        if self.title is None:
+            self.title = self.name
+        return self
+
+    @property
+    def source(self) -> str:
+        """The file this scenario was read from (``<scenario>`` when built in Python)."""
+        return self._source
+
+    def line(self, path: Path) -> int:
+        """Line of ``path`` in the source file; 0 when the scenario was built in Python."""
+        return self._lines.line(path) if self._lines is not None else 0
+
+    def step_times(self) -> list[int]:
+        """Absolute time of each step in file order (``+1ms`` is after the previous step)."""
+        times: list[int] = []
+        now = 0
+        for step in self.steps:
+            us, relative = parse_time(step.at, allow_relative=True)
+            now = now + us if relative else us
+            times.append(now)
+        return times

@@ -1,0 +1,60 @@
+"""Time values: scenario strings such as "1.5ms" <-> integer microseconds.
+
+The engine never sees floats: every time is an integer count of microseconds, so
+traces are exact and identical across platforms.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+_UNITS: dict[str, int] = {"us": 1, "ms": 1_000, "s": 1_000_000}
+_TIME_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(us|ms|s)\s*$")
+
+#: Largest time a scenario may name: one simulated day.
+MAX_TIME_US = 86_400 * 1_000_000
+
+
+class TimeError(ValueError):
+    """A time string that cannot be read; the message says how to write it."""
+
+
+def parse_time(text: object, *, allow_relative: bool = False) -> tuple[int, bool]:
+    """Parse ``"250us"``, ``"1.5ms"``, ``"2s"`` (or ``"+1ms"``) into (microseconds, relative).
+
+    Fractions finer than a microsecond are rejected rather than rounded, so a
+    scenario means exactly what it says.
+    """
+    if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+        raise TimeError(f'expected a time such as "1ms", got {type(text).__name__}')
+    if isinstance(text, (int, float)):
+        raise TimeError(f'a time needs a unit: write "{text}ms" or "{text}us", not {text}')
+    raw = text.strip()
+    relative = raw.startswith("+")
+    if relative:
+        if not allow_relative:
+            raise TimeError(f'relative time "{raw}" is only allowed in steps')
+        raw = raw[1:]
+    if raw.startswith("-"):
+        raise TimeError(f'time "{text}" is negative')
+    m = _TIME_RE.match(raw)
+    if m is None:
+        if re.fullmatch(r"\s*[0-9.]+\s*", raw):
+            raise TimeError(f'time "{text}" has no unit: write "{raw}ms" or "{raw}us"')
+        raise TimeError(f'cannot read time "{text}": write e.g. "250us", "1.5ms" or "2s"')
+    try:
+        value = Decimal(m.group(1)) * _UNITS[m.group(2)]
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only decimals
+        raise TimeError(f'cannot read time "{text}"') from exc
+    if value != value.to_integral_value():
+        raise TimeError(f'time "{text}" is finer than a microsecond')
+    us = int(value)
+    if us > MAX_TIME_US:
+        raise TimeError(f'time "{text}" is more than one simulated day (86400s)')
+    return us, relative
+
+
+def format_time(us: int) -> str:
+    """Render microseconds as milliseconds with three decimals: ``12.000ms``."""
+    return f"{us // 1000}.{us % 1000:03d}ms"

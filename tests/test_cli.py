@@ -1,0 +1,158 @@
+"""The command line as a user meets it: exit codes, output, traces, located errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simnotify.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+E1 = ROOT / "scenarios" / "shared-sockets-split-interest.toml"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_shared_sockets_example_a_receives_nothing_under_both_profiles(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run_cli(capsys, "run", str(E1), "--profile", "both")
+    assert code == 0
+    for profile in ("observed", "documented"):
+        section = out.split(f"under {profile}")[1].split("== ")[0]
+        assert "  A            nothing" in section
+        assert "  B            FD_WRITE x1" in section
+        assert "FD_READ dropped: not in the mask (FD_WRITE)" in section
+    assert "no difference between observed and documented" in out
+
+
+def test_trace_is_byte_identical_across_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert run_cli(capsys, "run", str(E1), "--quiet", "--trace", str(first))[0] == 0
+    assert run_cli(capsys, "run", str(E1), "--quiet", "--trace", str(second))[0] == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert first.read_bytes().count(b"\n") > 10
+
+
+def test_trace_identical_across_processes_with_different_hash_seeds(tmp_path: Path) -> None:
+    outputs = []
+    for seed in ("1", "2"):
+        path = tmp_path / f"t{seed}.jsonl"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(
+            [sys.executable, "-m", "simnotify", "run", str(E1), "--quiet", "--trace", str(path)],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
+        outputs.append(path.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+THREE_MISTAKES = """\
+format = "simnotify/1"
+name = "three-mistakes"
+until = "10ms"
+steps = [
+  { at = "1ms", process = "A", call = "recvv", socket = "s" },
+  { at = "2ms", process = "A", call = "WSAAsyncSelect", socket = "s", events = ["FD_RAED"] },
+  { at = "3", process = "A", call = "closesocket", socket = "s" },
+]
+
+[processes.A]
+"""
+
+
+def test_three_mistakes_are_all_reported_with_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(THREE_MISTAKES)
+    code, out, err = run_cli(capsys, "run", str(bad))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 3, err
+    assert lines[0].startswith(f"{bad}:5: steps[0].call: ")
+    assert "did you mean 'recv'" in lines[0]
+    assert lines[1].startswith(f"{bad}:6: steps[1].events[0]: ")
+    assert "FD_READ" in lines[1]
+    assert lines[2].startswith(f"{bad}:7: steps[2].at: ")
+    assert '"3ms"' in lines[2]
+    assert "Traceback" not in err + out
+
+
+def test_three_mistakes_via_subprocess_show_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(THREE_MISTAKES)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simnotify", "run", str(bad)], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 3
+
+
+def test_failed_expectation_exits_1_and_says_what_was_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = E1.read_text().replace("FIONREAD = true, expect = 100", "FIONREAD = true, expect = 7")
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(text)
+    code, out, _ = run_cli(capsys, "run", str(wrong), "--quiet")
+    assert code == 1
+    assert f"FAIL  {wrong}:20: 10.000ms A: ioctlsocket expected 7, got 100 (observed)" in out
+
+
+def test_missing_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "run", "no/such/file.toml")
+    assert code == 2
+    assert "no/such/file.toml: no such file" in err
+
+
+def test_check_accepts_bundled_and_rejects_bad(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(capsys, "check", *map(str, sorted((ROOT / "scenarios").glob("*.toml"))))
+    assert code == 0
+    assert ": ok (" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(THREE_MISTAKES)
+    assert run_cli(capsys, "check", str(bad))[0] == 2
+
+
+def test_list_shows_titles(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out, _ = run_cli(capsys, "list")
+    assert code == 0
+    assert "shared-sockets-split-interest.toml" in out
+    assert "A wants FD_READ, B wants FD_WRITE" in out
+
+
+def test_runaway_loop_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = """\
+format = "simnotify/1"
+name = "spin"
+until = "10s"
+steps = [{ at = "0ms", process = "P", call = "WSASetEvent", event = "e" }]
+
+[processes.P]
+loop = "events"
+handle_time = "0us"
+"""
+    spin = tmp_path / "spin.toml"
+    spin.write_text(text)
+    code, _, err = run_cli(capsys, "run", str(spin), "--quiet", "--max-happenings", "5000")
+    assert code == 2
+    assert "exceeded 5000 happenings" in err
