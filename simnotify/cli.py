@@ -14,7 +14,7 @@ from typing import TextIO
 
 from .engine.world import SimulationLimitError
 from .plan import Limits, Plan
-from .report import differences, expectation_lines, taken_lines, timeline
+from .report import differences, expectation_lines, taken_lines, timeline, verdict_lines
 from .result import Result
 from .runner import run_plan
 from .scenario import LoadLimits, ScenarioError, build, load
@@ -93,7 +93,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             if not args.quiet:
                 for line in timeline(res):
                     print(line, file=out)
-            for line in taken_lines(res):
+            for line in taken_lines(res) + verdict_lines(res):
                 print(line, file=out)
             _print_ends(res, out)
             for line in expectation_lines(res, plan.source, every=not args.quiet):

@@ -151,7 +151,7 @@ def _one(
     else:
         ok = bool(hits)
     if ok:
-        return True, want + (f": {hits[0].text()}" if exp.kind == "lost" else "")
+        return True, want
     related = [v for v in scoped if v.event == exp.value]
     return False, f"{want}: found {_summary(related)}"
 

@@ -9,6 +9,9 @@ from .result import Result
 from .trace import TraceRecord
 from .units import format_time
 
+#: Record kinds the oracle appends after the run; shown in the verdict summary instead.
+VERDICT_KINDS = frozenset({"lost", "stale", "spurious", "hang", "withdrawn"})
+
 
 def actor(rec: TraceRecord) -> str:
     """The timeline's second column: the process acting, else the socket."""
@@ -19,11 +22,10 @@ def actor(rec: TraceRecord) -> str:
 
 def timeline(result: Result) -> list[str]:
     """The run as aligned lines: time, actor, what happened."""
-    width = max((len(actor(r)) for r in result.trace), default=4)
+    recs = [r for r in result.trace if r.kind not in VERDICT_KINDS]
+    width = max((len(actor(r)) for r in recs), default=4)
     width = max(width, 4)
-    return [
-        f"{format_time(r.t_us):>12}  {actor(r):<{width}}  {record_text(r)}" for r in result.trace
-    ]
+    return [f"{format_time(r.t_us):>12}  {actor(r):<{width}}  {record_text(r)}" for r in recs]
 
 
 def expectation_lines(result: Result, source: str, every: bool = True) -> list[str]:
@@ -88,3 +90,15 @@ def differences(a: Result, b: Result) -> list[str]:
     if len(ca) != len(cb):
         lines.append(f"  ({len(ca)} calls under {a.profile}, {len(cb)} under {b.profile})")
     return lines or [f"no difference between {a.profile} and {b.profile}"]
+
+
+def verdict_lines(result: Result) -> list[str]:
+    """The verdict summary: counts, then one line per lost, stale, spurious or hang finding."""
+    counts = Counter(v.kind for v in result.verdicts)
+    order = ("delivered", "lost", "stale", "spurious", "hang", "withdrawn")
+    summary = ", ".join(f"{counts[k]} {k}" for k in order if counts[k]) or "no verdicts"
+    lines = [f"verdicts: {summary}"]
+    for v in result.verdicts:
+        if v.kind in ("lost", "stale", "spurious", "hang"):
+            lines.append(f"  {v.kind:<8}  {v.text()}")
+    return lines
