@@ -429,15 +429,24 @@ class Oracle:
 
     def stale(self) -> list[Verdict]:
         out = []
+        # per descriptor label, successful calls through it: (seq, was it closesocket)
+        uses: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+        for r in self.trace:
+            if r.kind == "call" and r.descriptor and r.error is None:
+                uses[r.descriptor].append((r.seq, r.call == "closesocket"))
         for (sock, name), dels in self.f.delivers.items():
             for d in dels:
                 reg = self._reg_at(sock, d.seq)
-                if reg is None or reg.owner != d.process:
-                    who = (
-                        "no registration"
-                        if reg is None or reg.owner is None
-                        else (f"the registration is {reg.owner}'s")
-                    )
+                history = uses.get(d.descriptor or "", [])
+                i = bisect.bisect_left(history, (d.seq, False)) - 1
+                gone = i >= 0 and history[i][1]  # a label reused after close is live again
+                if reg is None or reg.owner != d.process or gone:
+                    if gone:
+                        who = f"its wParam {d.descriptor} was already closed"
+                    elif reg is None or reg.owner is None:
+                        who = "there was no registration"
+                    else:
+                        who = f"the registration was {reg.owner}'s"
                     out.append(
                         Verdict(
                             "stale",

@@ -177,3 +177,61 @@ def test_blocking_recv_suspends_the_process_until_data_arrives() -> None:
     ]
     blocks = [r for r in res.trace if r.kind == "block" and r.process == "P"]
     assert blocks[0].t_us == 1_000 and "recv(P.s)" in blocks[0].detail
+
+
+STAYS_BLOCKED = """\
+format = "simnotify/1"
+name = "stays-blocked"
+until = "10ms"
+steps = [
+  { at = "0ms", process = "A", call = "WSADuplicateSocket", socket = "s", target = "B" },
+  { at = "2ms", process = "B", call = "recv", socket = "s", bytes = 10, expect = 4 },
+  { at = "3ms", process = "A", call = "WSAEventSelect", socket = "s", event = "e", events = ["FD_READ"] },
+  { at = "4ms", process = "B", call = "ioctlsocket", socket = "s", FIONREAD = true },
+  { at = "5ms", process = "peer", call = "send", socket = "c", bytes = 4 },
+]
+
+[processes.A]
+[processes.B]
+[processes.peer]
+
+[[connection]]
+client = "peer.c"
+server = "A.s"
+"""
+
+
+def test_blocked_recv_stays_blocked_when_another_process_makes_socket_nonblocking() -> None:
+    res = _run(STAYS_BLOCKED, "observed")
+    recv = next(r for r in res.trace if r.kind == "call" and r.call == "recv")
+    assert (recv.t_us, recv.result, recv.error) == (5_100, 4, None)
+
+
+NONLAST_CLOSE = """\
+format = "simnotify/1"
+name = "e12"
+until = "10ms"
+steps = [
+  { at = "0ms", process = "A", call = "WSAAsyncSelect", socket = "s", window = "w", events = ["FD_READ"] },
+  { at = "0ms", process = "A", call = "WSADuplicateSocket", socket = "s", target = "B" },
+  { at = "3ms", process = "A", call = "closesocket", socket = "s" },
+  { at = "4ms", process = "peer", call = "send", socket = "c", bytes = 10 },
+  { at = "6ms", process = "A", call = "PeekMessage", window = "w", expect = { observed = ["FD_READ@s"], documented = [] } },
+]
+
+[processes.A]
+[processes.B]
+[processes.peer]
+
+[[connection]]
+client = "peer.c"
+server = "A.s"
+"""
+
+
+def test_E12_nonlast_close_message_with_closed_wparam_is_stale_under_observed() -> None:
+    obs = _run(NONLAST_CLOSE, "observed")
+    doc = _run(NONLAST_CLOSE, "documented")
+    stale = [v for v in obs.verdicts if v.kind == "stale"]
+    assert len(stale) == 1 and "wParam A.s was already closed" in stale[0].text()
+    assert not [v for v in doc.verdicts if v.kind == "stale"]

@@ -188,7 +188,7 @@ class Api:
         if lst.state != State.LISTENING:
             return self._fail(proc, call, E.WSAEINVAL, d)
         if not lst.accq:
-            if not lst.nonblocking:
+            if not lst.nonblocking or self._retry:
                 return Blocked(f"accept({d.label})", (lst,))
             rec = self._begin(proc, call, d)
             self.notifier.reenable(lst, ACCEPT, rec.seq)  # R82
@@ -246,7 +246,7 @@ class Api:
             self.network.pump(s)
             self.notifier.successful_send(s, rec.seq)
             return self._done(rec, (k, None))
-        if not s.nonblocking:
+        if not s.nonblocking or self._retry:
             return Blocked(f"send({d.label})", (s,))
         rec = self._begin(proc, call, d)
         s.write_blocked = True
@@ -270,7 +270,7 @@ class Api:
                 out = _err(E.WSAEINVAL)
             elif s.oob:
                 out = (s.oob if want < 0 else min(want, s.oob), None)
-            elif not s.nonblocking:
+            elif not s.nonblocking or self._retry:
                 return Blocked(f"recv({d.label}, MSG_OOB)", (s,))
             else:
                 out = (None, WOULDBLOCK)
@@ -284,7 +284,9 @@ class Api:
             out = (0, None)
         elif s.state not in (State.CONNECTED, State.CONNECTING):
             out = _err(E.WSAENOTCONN)
-        elif not s.nonblocking:
+        elif not s.nonblocking or self._retry:
+            # a call already blocked stays blocked even if another process's select
+            # has made the socket nonblocking meanwhile (semantics 3.5, inferred)
             return Blocked(f"recv({d.label})", (s,))
         else:
             out = (None, WOULDBLOCK)
