@@ -195,6 +195,9 @@ class Oracle:
         self.trace = trace
         self.blocked = blocked
         self.f = _index(trace)
+        # sorted seq arrays for bisect, built once (queries run per occurrence)
+        self._reg_seqs = {k: [r.seq for r in v] for k, v in self.f.regs.items()}
+        self._sat_seqs = {k: [seq for seq, _ in v] for k, v in self.f.satisfy.items()}
 
     # -- helpers --------------------------------------------------------------------
 
@@ -203,20 +206,22 @@ class Oracle:
 
     def _reg_at(self, sock: str, seq: int) -> _Reg | None:
         regs = self.f.regs.get(sock, [])
-        i = bisect.bisect_left([r.seq for r in regs], seq) - 1
+        i = bisect.bisect_left(self._reg_seqs.get(sock, []), seq) - 1
         return regs[i] if i >= 0 else None
 
     def _first_satisfaction(self, key: Key, after: int) -> tuple[int, str] | None:
         sat = self.f.satisfy.get(key, [])
-        i = bisect.bisect_right([s for s, _ in sat], after)
+        i = bisect.bisect_right(self._sat_seqs.get(key, []), after)
         return sat[i] if i < len(sat) else None
 
     def _carried(self, key: Key, occ: int, start: int) -> bool:
         _, sock, name = key
         occs = self.f.occurs[(sock, name)]
-        later = [o for o in occs if occ < o < start]
-        if later or not self.f.holds_at.get((sock, name, start), False):
-            return False
+        nxt = bisect.bisect_right(occs, occ)
+        if (nxt < len(occs) and occs[nxt] < start) or not self.f.holds_at.get(
+            (sock, name, start), False
+        ):
+            return False  # not the latest occurrence before the interest began
         sat = self._first_satisfaction(key, occ)
         return sat is None or sat[0] > start
 
