@@ -265,6 +265,8 @@ class Api:
         out: Outcome
         if args.get("bad_buffer"):
             out = _err(E.WSAEFAULT)
+        elif s.shut_recv:
+            out = _err(E.WSAESHUTDOWN)  # R83: receiving is disallowed after SD_RECEIVE
         elif urgent:
             if s.oobinline:
                 out = _err(E.WSAEINVAL)
@@ -280,7 +282,7 @@ class Api:
             out = _err(E.WSAECONNRESET)
         elif s.aborted:
             out = _err(E.WSAECONNABORTED)
-        elif s.fin or s.shut_recv:
+        elif s.fin:
             out = (0, None)
         elif s.state not in (State.CONNECTED, State.CONNECTING):
             out = _err(E.WSAENOTCONN)

@@ -104,6 +104,7 @@ class Connect(_SocketCall):
 class Accept(_SocketCall):
     call: Literal["accept"]
     as_: DescName = Field("conn", alias="as")
+    defer: StrictBool = False  # WSAAccept whose condition function returns CF_DEFER
 
 
 class Send(_SocketCall):
