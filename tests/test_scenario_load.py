@@ -171,7 +171,7 @@ def test_processes_handlers_network_and_defaults(plan_and_text) -> None:
     recv, sleep = a.handlers["FD_READ"]
     assert recv.args["socket"] is None and recv.args["bytes"] == -1
     assert (sleep.name, sleep.args, sleep.line) == ("sleep", {"for_us": 1000}, recv.line)
-    assert a.handlers["FD_ACCEPT"][0].args == {"socket": None, "as": "conn"}
+    assert a.handlers["FD_ACCEPT"][0].args == {"socket": None, "as": "conn", "defer": False}
     wsasocket, select = b.handlers["PROTOCOL_INFO"]
     assert wsasocket.args == {"info": None, "as": "c"}
     assert (select.args["mask"], select.args["event"]) == (0x21, "ev")
