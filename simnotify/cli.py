@@ -7,6 +7,7 @@ and exit 2; they never show a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,15 @@ from typing import TextIO
 
 from .engine.world import SimulationLimitError
 from .plan import Limits, Plan
-from .report import differences, expectation_lines, taken_lines, timeline, verdict_lines
+from .report import (
+    differences,
+    expectation_lines,
+    taken_lines,
+    timeline,
+    verdict_differences,
+    verdict_lines,
+    verdicts_json,
+)
 from .result import Result
 from .runner import run_plan
 from .scenario import LoadLimits, ScenarioError, build, load
@@ -80,16 +89,29 @@ def _run_one(plan: Plan, profile: str) -> Result:
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
-    """Run scenarios; print timelines, expectation results and profile differences."""
+    """Run scenarios; print timelines, verdicts, expectations and profile differences."""
     plans = _load_plans(args.files, _limits(args), args.max_happenings)
-    jobs = [(plan, prof) for plan in plans for prof in _profiles(plan, args.profile)]
-    many = len(jobs) > 1
-    failed = False
-    for plan in plans:
-        results = [_run_one(plan, prof) for prof in _profiles(plan, args.profile)]
+    runs = [
+        (plan, [_run_one(plan, prof) for prof in _profiles(plan, args.profile)]) for plan in plans
+    ]
+    many = sum(len(results) for _, results in runs) > 1
+    if args.trace:
+        for plan, results in runs:
+            for res in results:
+                path = _trace_path(args.trace, plan, res.profile, many)
+                with path.open("w", encoding="utf-8") as fh:
+                    write_jsonl(res.trace, fh)
+                if not args.json:
+                    print(f"trace written to {path}", file=out)
+    failed = any(not res.ok for _, results in runs for res in results)
+    if args.json:
+        doc = [verdicts_json(res) for _, results in runs for res in results]
+        json.dump(doc, out, indent=2)
+        out.write("\n")
+        return EXIT_FAILED if failed else EXIT_OK
+    for plan, results in runs:
         for res in results:
-            header = f"== {plan.title or plan.name} [{plan.name}] under {res.profile}"
-            print(header, file=out)
+            print(f"== {plan.title or plan.name} [{plan.name}] under {res.profile}", file=out)
             if not args.quiet:
                 for line in timeline(res):
                     print(line, file=out)
@@ -98,15 +120,9 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             _print_ends(res, out)
             for line in expectation_lines(res, plan.source, every=not args.quiet):
                 print(line, file=out)
-            failed = failed or not res.ok
-            if args.trace:
-                path = _trace_path(args.trace, plan, res.profile, many)
-                with path.open("w", encoding="utf-8") as fh:
-                    write_jsonl(res.trace, fh)
-                print(f"trace written to {path}", file=out)
         if len(results) == 2:
             print(f"== differences [{plan.name}]", file=out)
-            for line in differences(results[0], results[1]):
+            for line in verdict_differences(*results) + differences(*results):
                 print(line, file=out)
         print(file=out)
     return EXIT_FAILED if failed else EXIT_OK
@@ -189,6 +205,7 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--trace", metavar="F.jsonl", help="write the trace as JSON Lines")
     run.add_argument("--quiet", action="store_true", help="no timeline, only the summary")
+    run.add_argument("--json", action="store_true", help="print verdicts and failures as JSON")
     run.add_argument("--max-happenings", type=int, help="stop a run after this many records")
     run.set_defaults(func=cmd_run)
 

@@ -102,3 +102,69 @@ def verdict_lines(result: Result) -> list[str]:
         if v.kind in ("lost", "stale", "spurious", "hang"):
             lines.append(f"  {v.kind:<8}  {v.text()}")
     return lines
+
+
+def _verdict_table(result: Result) -> dict[tuple[str, str], Counter[str]]:
+    table: dict[tuple[str, str], Counter[str]] = {}
+    for v in result.verdicts:
+        if v.kind == "withdrawn":
+            continue
+        key = (v.process, v.event or "-")
+        table.setdefault(key, Counter())[v.kind] += 1
+    return table
+
+
+def _cell(counts: Counter[str] | None) -> str:
+    if not counts:
+        return "-"
+    return ", ".join(f"{k} x{n}" for k, n in sorted(counts.items()))
+
+
+def verdict_differences(a: Result, b: Result) -> list[str]:
+    """Verdicts that differ between two profiles, side by side, per process and event."""
+    ta, tb = _verdict_table(a), _verdict_table(b)
+    rows = [
+        (proc, ev, _cell(ta.get((proc, ev))), _cell(tb.get((proc, ev))))
+        for proc, ev in sorted(set(ta) | set(tb))
+        if ta.get((proc, ev)) != tb.get((proc, ev))
+    ]
+    if not rows:
+        return [f"verdicts: the same under {a.profile} and {b.profile}"]
+    wa = max(len(a.profile), *(len(r[2]) for r in rows))
+    lines = [f"{'verdicts that differ:':<26}{a.profile:<{wa}}  | {b.profile}"]
+    for proc, ev, ca, cb in rows:
+        lines.append(f"  {proc:<12} {ev:<10} {ca:<{wa}}  | {cb}")
+    for res in (a, b):
+        for v in res.verdicts:
+            if v.kind == "lost" and ta.get((v.process, v.event or "-")) != tb.get(
+                (v.process, v.event or "-")
+            ):
+                lines.append(f"  {res.profile}: {v.text()}")
+    return lines
+
+
+def verdicts_json(result: Result) -> dict[str, object]:
+    """One run's outcome for scripts: profile, ok, verdicts, failed expectations."""
+    return {
+        "scenario": result.plan.name,
+        "source": result.plan.source,
+        "profile": result.profile,
+        "ok": result.ok,
+        "verdicts": [
+            {
+                "kind": v.kind,
+                "process": v.process,
+                "t_us": v.t_us,
+                "socket": v.socket,
+                "event": v.event,
+                "via": v.via,
+                "reason": v.reason,
+                "by": v.by,
+                "occurrence": v.occurrence,
+                "cause": v.cause,
+                "explanation": v.explanation,
+            }
+            for v in result.verdicts
+        ],
+        "failures": [{"line": c.line, "message": c.message()} for c in result.failures],
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -156,3 +157,36 @@ handle_time = "0us"
     code, _, err = run_cli(capsys, "run", str(spin), "--quiet", "--max-happenings", "5000")
     assert code == 2
     assert "exceeded 5000 happenings" in err
+
+
+HANDOFF = ROOT / "tests" / "conformance" / "documented"
+HANDOFF = HANDOFF / "R42_handoff_reregistration_reports_queued_data_evt.toml"
+
+
+def test_profile_both_shows_verdicts_that_differ_side_by_side(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run_cli(capsys, "run", str(HANDOFF), "--profile", "both", "--quiet")
+    assert code == 0
+    diff = out.split("== differences")[1]
+    header, row = diff.splitlines()[1:3]
+    assert header.split() == ["verdicts", "that", "differ:", "observed", "|", "documented"]
+    assert row.split() == ["W", "FD_READ", "lost", "x1", "|", "delivered", "x1"]
+    assert "observed: 6.100ms FD_READ lost for W: taken by A at 7.000ms" in diff
+
+
+def test_json_prints_verdicts_for_scripts(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "run", str(E1), "--profile", "both", "--json")
+    assert code == 0
+    runs = json.loads(out)
+    assert [r["profile"] for r in runs] == ["observed", "documented"]
+    for run in runs:
+        lost = [v for v in run["verdicts"] if v["kind"] == "lost"]
+        assert len(lost) == 1
+        assert (lost[0]["process"], lost[0]["event"], lost[0]["reason"], lost[0]["by"]) == (
+            "A",
+            "FD_READ",
+            "replaced-by",
+            "B",
+        )
+        assert run["ok"] is True and run["failures"] == []
