@@ -1,0 +1,111 @@
+"""Engine throughput against bare simpy, on a generated stress scenario.
+
+Run: ``.venv/bin/python benchmarks/bench.py [--arrivals N]``. Prints happenings per
+second for the engine (trace records per second, verdicts excluded), events per second
+for a bare simpy model that dispatches the same number of events as timeout callbacks,
+and their ratio (1.0 = as fast as bare simpy; higher is better).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import simpy
+
+from simnotify.engine.world import World
+from simnotify.plan import Call, ConnectionPlan, Plan, ProcessPlan, Step
+from simnotify.profiles import OBSERVED
+from simnotify.winsock import CLOSE, READ
+
+
+def stress_plan(servers: int = 100, per_server: int = 10, arrivals: int = 100_000) -> Plan:
+    """``servers`` processes (half message loops, half event loops), ``per_server`` sockets
+    each, and one peer sending ``arrivals`` small segments round-robin over all sockets."""
+    procs = [ProcessPlan("peer")]
+    conns: list[ConnectionPlan] = []
+    steps: list[Step] = []
+    recv_all = (Call("recv", {"socket": None, "bytes": -1}),)
+    for i in range(servers):
+        name = f"P{i}"
+        msg = i % 2 == 0
+        procs.append(ProcessPlan(name, "messages" if msg else "events", 10, {"FD_READ": recv_all}))
+        for j in range(per_server):
+            conns.append(ConnectionPlan(("peer", f"c{i}_{j}"), (name, f"s{j}")))
+            args = {"socket": f"s{j}", "mask": READ | CLOSE}
+            if msg:
+                steps.append(
+                    Step(
+                        0,
+                        name,
+                        Call("WSAAsyncSelect", {**args, "window": "w", "message": "WM_SOCKET"}),
+                    )
+                )
+            else:
+                steps.append(Step(0, name, Call("WSAEventSelect", {**args, "event": "e"})))
+    targets = [(c.client[1]) for c in conns]
+    for k in range(arrivals):
+        steps.append(
+            Step(
+                100 + k * 5,
+                "peer",
+                Call("send", {"socket": targets[k % len(targets)], "bytes": 100}),
+            )
+        )
+    until = 100 + arrivals * 5 + 10_000
+    return Plan(
+        name="stress",
+        until_us=until,
+        processes=tuple(procs),
+        connections=tuple(conns),
+        steps=tuple(steps),
+    )
+
+
+def bench_engine(plan: Plan) -> tuple[int, float]:
+    world = World(plan, OBSERVED)
+    start = time.perf_counter()
+    world.run()
+    return len(world.trace), time.perf_counter() - start
+
+
+def bench_simpy(n: int, chains: int = 1000) -> float:
+    """Bare simpy: ``n`` timeout events over ``chains`` concurrent callback chains, each
+    callback scheduling the next timeout of its chain (a heap as small as the engine's)."""
+    env = simpy.Environment()
+    left = [n - chains]
+
+    def cb(ev: simpy.Event) -> None:
+        if left[0] > 0:
+            left[0] -= 1
+            env.timeout(5).callbacks.append(cb)
+
+    start = time.perf_counter()
+    for k in range(min(chains, n)):
+        env.timeout(k % 5).callbacks.append(cb)
+    env.run()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--arrivals", type=int, default=100_000)
+    args = ap.parse_args()
+    plan = stress_plan(arrivals=args.arrivals)
+    n, t_engine = bench_engine(plan)
+    t_simpy = bench_simpy(n)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
+    print(
+        f"stress scenario: {len(plan.processes) - 1} server processes, "
+        f"{2 * len(plan.connections)} sockets, {args.arrivals} data arrivals"
+    )
+    print(f"engine:     {n} happenings in {t_engine:.2f} s = {n / t_engine:,.0f} /s")
+    print(f"bare simpy: {n} events in {t_simpy:.2f} s = {n / t_simpy:,.0f} /s")
+    print(f"ratio (engine speed / bare simpy speed): {t_simpy / t_engine:.2f}")
+
+
+if __name__ == "__main__":
+    main()
