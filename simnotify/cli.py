@@ -26,7 +26,7 @@ from .report import (
 )
 from .result import Result
 from .runner import run_plan
-from .scenario import LoadLimits, ScenarioError, build, load
+from .scenario import LoadLimits, Scenario, ScenarioError, build, load
 from .trace import write_jsonl
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -173,6 +173,23 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def schema_document() -> dict[str, object]:
+    """The JSON Schema of scenario files, generated from the pydantic models."""
+    doc = Scenario.model_json_schema(by_alias=True)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://simnotify.invalid/simnotify.schema.json",
+        **doc,
+    }
+
+
+def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+    """Print the JSON Schema of scenario files (for editors such as Taplo)."""
+    json.dump(schema_document(), out, indent=2, sort_keys=True)
+    out.write("\n")
+    return EXIT_OK
+
+
 def _limits(args: argparse.Namespace) -> LoadLimits:
     base = LoadLimits()
     changes = {
@@ -215,6 +232,9 @@ def parser() -> argparse.ArgumentParser:
 
     lst = sub.add_parser("list", help="list the bundled scenarios")
     lst.set_defaults(func=cmd_list)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema.set_defaults(func=cmd_schema)
     return ap
 
 
