@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from difflib import SequenceMatcher
 
 from .describe import ARROW, call_text, fmt_value, record_text
 from .result import Result
@@ -62,10 +63,31 @@ def deliveries(result: Result) -> Counter[tuple[str, str]]:
 def _call_outcomes(result: Result) -> list[tuple[str, str, str]]:
     out = []
     for r in result.trace:
-        if r.kind == "call" and r.call not in ("WSAWaitForMultipleEvents",):
+        if r.kind == "call" and r.call != "WSAWaitForMultipleEvents":
             value = r.error if r.error is not None else fmt_value(r.result)
             out.append((r.process or "-", call_text(r).split(f" {ARROW} ")[0], value))
     return out
+
+
+def _call_diff(a: Result, b: Result, limit: int = 20) -> list[str]:
+    """Calls aligned by who made them and how; results that differ, calls made in one only."""
+    ca, cb = _call_outcomes(a), _call_outcomes(b)
+    matcher = SequenceMatcher(None, [c[:2] for c in ca], [c[:2] for c in cb], autojunk=False)
+    lines: list[str] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            lines += [
+                f"  {x[0]}: {x[1]}: {x[2]} | {y[2]}"
+                for x, y in zip(ca[i1:i2], cb[j1:j2], strict=True)
+                if x[2] != y[2]
+            ]
+            continue
+        lines += [f"  {x[0]}: {x[1]} -> {x[2]} | (not called)" for x in ca[i1:i2]]
+        lines += [f"  {y[0]}: {y[1]} | (not called) -> {y[2]}" for y in cb[j1:j2]]
+    if not lines:
+        return []
+    more = f" (first {limit} of {len(lines)})" if len(lines) > limit else ""
+    return [f"calls whose results differ ({a.profile} | {b.profile}){more}:", *lines[:limit]]
 
 
 def differences(a: Result, b: Result) -> list[str]:
@@ -78,17 +100,7 @@ def differences(a: Result, b: Result) -> list[str]:
         lines.append(f"notifications taken ({a.profile} vs {b.profile}):")
         for p, e in changed:
             lines.append(f"  {p:<12} {e:<12} {da[(p, e)]:>4} vs {db[(p, e)]:>4}")
-    ca, cb = _call_outcomes(a), _call_outcomes(b)
-    diffs = [(x, y) for x, y in zip(ca, cb, strict=False) if x != y]
-    if diffs:
-        lines.append(f"call results ({a.profile} vs {b.profile}), first differences:")
-        for x, y in diffs[:20]:
-            if x[:2] == y[:2]:
-                lines.append(f"  {x[0]}: {x[1]}: {x[2]} vs {y[2]}")
-            else:
-                lines.append(f"  {x[0]}: {x[1]} -> {x[2]}  vs  {y[0]}: {y[1]} -> {y[2]}")
-    if len(ca) != len(cb):
-        lines.append(f"  ({len(ca)} calls under {a.profile}, {len(cb)} under {b.profile})")
+    lines += _call_diff(a, b)
     return lines or [f"no difference between {a.profile} and {b.profile}"]
 
 

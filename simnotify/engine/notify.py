@@ -269,12 +269,13 @@ class Notifier:
             # conditions holding now: the oracle's test for a carried occurrence (6.1)
             "holds": [BIT_NAMES[b] for b in self.p.post_order if s.cond(b)],
         }
+        was = f"{old.describe()} {mask_text(old.mask)} via {old.via.label}" if old else ""
         if reg is None:
-            text = "registration cancelled"
+            text = f"registration {was} cancelled" if old else "no registration (mask 0)"
         else:
             text = f"{reg.describe()} {mask_text(reg.mask)}"
-        if old is not None:
-            text += f" (replaces {old.describe()} {mask_text(old.mask)} via {old.via.label})"
+            if old is not None:
+                text += f" (replaces {was})"
         if why:
             text += f": {why}"
         gen = reg.gen if reg is not None else None

@@ -199,7 +199,7 @@ class SimProcess:
 
     def _wait_text(self) -> str:
         names = ", ".join(ev.name for ev in self.event_list if not ev.closed)
-        return f"WSAWaitForMultipleEvents({names})"
+        return f"WSAWaitForMultipleEvents({names})" if names else "its event loop (no events yet)"
 
     def _signalled_event(self) -> EventObject | None:
         for ev in self.event_list:
