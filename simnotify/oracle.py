@@ -363,12 +363,7 @@ class Oracle:
         sup = self.f.suppress_of.get(occ)
         # 4. latched
         if sup is not None and sup.detail.startswith("latched"):
-            return lost(
-                "latched",
-                None,
-                occ,
-                "not re-enabled since an earlier notification (no re-enabling call came)",
-            )
+            return lost("latched", None, occ, self._latched_text(sock, name, occ))
         # 5. masked out
         if note is None or (sup is not None and sup.detail.startswith("dropped")):
             return lost(
@@ -384,6 +379,21 @@ class Oracle:
             proc,
             note.seq,
             f"{where} at {format_time(note.t_us)}, but {proc} never took it",
+        )
+
+    def _latched_text(self, sock: str, name: str, occ: int) -> str:
+        """Name the notification that set the latch, and who took it."""
+        notes = self.f.notes.get((sock, name), [])
+        i = bisect.bisect_left([n.seq for n in notes], occ) - 1
+        if i < 0:
+            return "not re-enabled since an earlier notification (no re-enabling call came)"
+        prev = notes[i]
+        how = "posted" if prev.kind == "post" else "recorded"
+        taker = self._consumer(prev)
+        took = f", taken by {taker.process} at {format_time(taker.t_us)}" if taker else ""
+        return (
+            f"not re-enabled since {name} was {how} at {format_time(prev.t_us)}{took} "
+            "(no re-enabling call came after it)"
         )
 
     def _notification_for(self, sock: str, name: str, occ: int) -> TraceRecord | None:
@@ -447,11 +457,11 @@ class Oracle:
                 gone = i >= 0 and history[i][1]  # a label reused after close is live again
                 if reg is None or reg.owner != d.process or gone:
                     if gone:
-                        who = f"its wParam {d.descriptor} was already closed"
+                        who = f"but its wParam {d.descriptor} was already closed"
                     elif reg is None or reg.owner is None:
-                        who = "there was no registration"
+                        who = "while the socket had no registration"
                     else:
-                        who = f"the registration was {reg.owner}'s"
+                        who = f"while the registration was {reg.owner}'s"
                     out.append(
                         Verdict(
                             "stale",
@@ -460,8 +470,7 @@ class Oracle:
                             sock,
                             name,
                             cause=d.seq,
-                            explanation=f"{format_time(d.t_us)} {d.process} took {name} but "
-                            f"{who} by then",
+                            explanation=f"{format_time(d.t_us)} {d.process} took {name} {who}",
                         )
                     )
         return out

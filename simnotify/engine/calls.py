@@ -515,7 +515,7 @@ class Api:
         self, proc: SimProcess, d: Descriptor, ev: EventObject
     ) -> list[tuple[int, int]]:
         """The events loop enumerating one of its descriptors with the signalled event."""
-        rec = self.world.begin_call(proc, self._enum_call, d, {"event": ev.name})
+        rec = self.world.begin_call(proc, self._enum_call, d, {"socket": d.name, "event": ev.name})
         bits = self.notifier.enumerate(proc, d, ev, rec.seq)
         rec.result = _bits_text(bits)
         return bits
