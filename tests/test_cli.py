@@ -190,3 +190,19 @@ def test_json_prints_verdicts_for_scripts(capsys: pytest.CaptureFixture[str]) ->
             "B",
         )
         assert run["ok"] is True and run["failures"] == []
+
+
+def test_wrong_outcome_expectation_says_what_was_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = E1.read_text().replace('lost = "FD_READ"', 'delivered = "FD_READ"')
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(text)
+    code, out, _ = run_cli(capsys, "run", str(wrong), "--quiet", "--profile", "both")
+    assert code == 1
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("[[expect]]"))
+    for profile in ("observed", "documented"):
+        section = out.split(f"under {profile}")[1]
+        assert (
+            f"FAIL  {wrong}:{line}: FD_READ delivered for A: found lost FD_READ for A x1" in section
+        )
