@@ -82,15 +82,12 @@ class World:
         """Append one record; returns its seq. Enforces the happenings limit."""
         seq = self._seq
         if seq >= self._limit:
-            raise SimulationLimitError(
-                f"the run exceeded {self._limit} happenings at {self.env.now}us "
-                "(a loop that never waits?); raise the limit with --max-happenings"
-            )
+            self._over_limit()
         self._seq = seq + 1
         self._append(
             TraceRecord(
                 seq,
-                self.env.now,
+                self.env._now,  # the property costs a call per record
                 kind,
                 process,
                 descriptor,
@@ -108,6 +105,12 @@ class World:
         )
         return seq
 
+    def _over_limit(self) -> None:
+        raise SimulationLimitError(
+            f"the run exceeded {self._limit} happenings at {self.env.now}us "
+            "(a loop that never waits?); raise the limit with --max-happenings"
+        )
+
     def begin_call(
         self,
         proc: SimProcess,
@@ -116,14 +119,29 @@ class World:
         args: dict[str, Any] | None = None,
     ) -> TraceRecord:
         """The ``call`` record, emitted before the call's effects; result filled in after."""
-        seq = self.emit("call", proc.name, d.label if d else None, d.sock.id if d else None)
-        rec = self.trace[-1]
-        rec.call = call.name
-        rec.args = args if args is not None else self._display_args(call, d)
-        if call.id:
-            rec.data = {"id": call.id}
+        seq = self._seq
+        if seq >= self._limit:
+            self._over_limit()
+        self._seq = seq + 1
+        rec = TraceRecord(
+            seq,
+            self.env._now,
+            "call",
+            proc.name,
+            d.label if d else None,
+            d.sock.id if d else None,
+            None,
+            call.name,
+            args if args is not None else self._display_args(call, d),
+            None,
+            None,
+            None,
+            "",
+            None,
+            {"id": call.id} if call.id else None,
+        )
+        self._append(rec)
         self._last_call = rec
-        assert rec.seq == seq
         return rec
 
     def _display_args(self, call: Call, d: Descriptor | None) -> dict[str, Any]:
