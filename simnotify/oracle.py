@@ -84,8 +84,8 @@ def _discovered(rec: TraceRecord) -> list[str]:
     if call == "recv":
         if err in RESET_ERRORS:
             return ["FD_CLOSE"]
-        if err is not None or args.get("peek"):
-            return []
+        if err is not None:
+            return []  # a peek counts: it shows the caller the data or the end of stream
         found = []
         if isinstance(res, int) and res > 0:
             found.append("FD_OOB" if args.get("oob") else "FD_READ")
@@ -168,7 +168,9 @@ def _index(trace: list[TraceRecord]) -> _Facts:
                     interest.via[(r.process, r.socket)] = r.descriptor
         elif k == "occur" and r.socket and r.event:
             f.occurs[(r.socket, r.event)].append(r.seq)
-        elif k in ("record", "post") and r.socket and r.event:
+        elif k in ("record", "post") and r.socket and r.event and r.process:
+            # a silent record (no registration) reaches nobody; if a later registration
+            # picks it up, that 'resurfaced' record is the notification
             f.notes[(r.socket, r.event)].append(r)
         elif k == "deliver" and r.socket and r.event and r.process:
             f.delivers[(r.socket, r.event)].append(r)

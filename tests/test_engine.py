@@ -235,3 +235,34 @@ def test_E12_nonlast_close_message_with_closed_wparam_is_stale_under_observed() 
     stale = [v for v in obs.verdicts if v.kind == "stale"]
     assert len(stale) == 1 and "wParam A.s was already closed" in stale[0].text()
     assert not [v for v in doc.verdicts if v.kind == "stale"]
+
+
+TIES = """\
+format = "simnotify/1"
+name = "ties"
+until = "5ms"
+steps = [
+  { at = "1ms", process = "B", call = "listen", socket = "L", expect = 0 },
+  { at = "1ms", process = "A", call = "connect", socket = "c", to = "B.L", expect = 0 },
+  { at = "2ms", process = "A", call = "ioctlsocket", socket = "c", FIONREAD = true, id = "a1" },
+  { at = "2ms", process = "B", call = "accept", socket = "L", as = "n", id = "b1" },
+  { at = "2ms", process = "A", call = "send", socket = "c", bytes = 1, id = "a2" },
+]
+
+[processes.A]
+[processes.B]
+"""
+
+
+def test_steps_at_the_same_time_run_in_file_order_across_processes() -> None:
+    res = _run(TIES, "observed")
+    order = [r.data["id"] for r in res.trace if r.kind == "call" and r.data and "id" in r.data]
+    assert order == ["a1", "b1", "a2"]
+    reversed_text = TIES.replace(
+        '{ at = "1ms", process = "B", call = "listen", socket = "L", expect = 0 },\n', ""
+    ).replace(
+        'to = "B.L", expect = 0 },\n',
+        'to = "B.L", expect = "WSAECONNREFUSED" },\n'
+        '  { at = "1ms", process = "B", call = "listen", socket = "L", expect = 0 },\n',
+    )
+    _run(reversed_text.replace('  { at = "2ms", process = "B", call = "accept"', "#"), "observed")

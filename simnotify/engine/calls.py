@@ -46,6 +46,11 @@ def _err(code: WSAError) -> Outcome:
     return None, code.name
 
 
+def _note(rec: TraceRecord, **facts: Any) -> None:
+    """Add structured facts to a call record, keeping what is there (the step's id)."""
+    rec.data = {**rec.data, **facts} if rec.data else facts
+
+
 def _bits_text(bits: list[tuple[int, int]]) -> list[str]:
     return [f"{BIT_NAMES[b]}:{error_name(e)}" if e else BIT_NAMES[b] for b, e in bits]
 
@@ -207,7 +212,7 @@ class Api:
             nt = self.notifier
             nt.raise_(n, WRITE, 0, nt.occur(n, WRITE, "accepted: writable", rec.seq))
         self.notifier.reenable(lst, ACCEPT, rec.seq)  # R57
-        rec.data = {"new": dn.label, "new_socket": n.id}
+        _note(rec, new=dn.label, new_socket=n.id)
         return self._done(rec, (dn.name, None))
 
     @staticmethod
@@ -306,7 +311,7 @@ class Api:
                 if s.rx == 0:
                     self.network.rx_drained(s, rec.seq)
         if out[1] is None and not urgent and s.rx == 0 and (s.fin or s.rst) and want < 0:
-            rec.data = {"eof": True}
+            _note(rec, eof=True)
         p = self.p
         reg = s.reg
         if (
@@ -530,7 +535,7 @@ class Api:
             proc.messages = deque(m for m in proc.messages if m.window is not window)
         for msg in taken:
             self.notifier.take_message(proc, msg, rec.seq)
-        rec.data = {"wparam": [m.wparam.name for m in taken]}
+        _note(rec, wparam=[m.wparam.name for m in taken])
         return self._done(rec, ([m.text() for m in taken], None))
 
     def destroywindow(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:

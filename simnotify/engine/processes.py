@@ -68,14 +68,16 @@ class Ctx:
 class SimProcess:
     """One single-threaded simulated process."""
 
-    def __init__(self, world: World, plan: ProcessPlan, steps: list[Step]) -> None:
+    def __init__(self, world: World, plan: ProcessPlan) -> None:
         self.world = world
         self.plan = plan
         self.name = plan.name
         self.loop = plan.loop
         self.handle_time = plan.handle_time_us
         self.handlers = plan.handlers
-        self.steps: deque[Step] = deque(steps)
+        self.handed: deque[Step] = deque()  # due steps given to us, run in order
+        self.due = 0  # our steps waiting in the world's queue for this instant
+        self.idle = False
         self.names: dict[str, Descriptor] = {}
         self.descriptors: list[Descriptor] = []
         self._counters: dict[str, int] = {}
@@ -90,7 +92,6 @@ class SimProcess:
         self.blocked: str | None = None
         self.received = 0
         self._wake: simpy.Event | None = None
-        self._timer_at = -1
 
     # -- objects ------------------------------------------------------------------
 
@@ -164,33 +165,42 @@ class SimProcess:
         self.world.env.process(self._main())
 
     def _main(self) -> Gen:
-        env = self.world.env
+        world = self.world
         while not self.exited:
-            steps = self.steps
-            if steps and steps[0].at_us <= env.now:
-                step = steps.popleft()
+            if self.handed:
+                step = self.handed.popleft()
+                self.blocked = None
+                world.step_started(self)
                 yield from self._run_calls((step.call,), Ctx())
                 continue
+            if self.due:
+                # a step of this instant is queued for us: wait for our turn (file order)
+                # rather than take a notification first
+                yield from self._idle()
+                continue
             if self.infos_pending:
+                self.blocked = None
                 yield from self._on_info(self.infos_pending.popleft())
                 continue
             if self.loop == "messages" and self.messages:
+                self.blocked = None
                 yield from self._on_message(self.messages.popleft())
                 continue
             if self.loop == "events":
                 ev = self._signalled_event()
                 if ev is not None:
+                    self.blocked = None
                     yield from self._on_event(ev)
                     continue
-            if steps:
-                at = steps[0].at_us
-                if self._timer_at != at:
-                    self._timer_at = at
-                    self.world.later(at - env.now, _poke, (self,))
             if self.loop != "none":
                 self._block("GetMessage" if self.loop == "messages" else self._wait_text())
-            yield from self._sleep()
-            self.blocked = None
+            yield from self._idle()
+
+    def _idle(self) -> Gen:
+        """Sleep at the main wait point, where the step dispatcher may hand us a step."""
+        self.idle = True
+        yield from self._sleep()
+        self.idle = False
 
     def _block(self, what: str) -> None:
         if self.blocked != what:
@@ -264,7 +274,6 @@ class SimProcess:
                 if out.deadline is not None and out.deadline > env.now:
                     self.world.later(out.deadline - env.now, _poke, (self,))
                 yield from self._sleep()
-                self.blocked = None
                 retry = True
             self.blocked = None
             self.world.check_expect(self, call, out)
@@ -284,7 +293,7 @@ class SimProcess:
         for info in self.infos_pending:
             api.drop_info(info, cause)
         self.infos_pending.clear()
-        self.steps.clear()
+        self.handed.clear()
         self.exited = True
 
     def destroy_window(self, w: Window, cause: int) -> None:

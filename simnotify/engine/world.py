@@ -6,6 +6,8 @@ scenario with the same seed always gives the same trace.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Generator
 from typing import Any
 
 import simpy
@@ -58,12 +60,10 @@ class World:
         self.notifier = Notifier(self, profile)
         self.network = Network(self, self.notifier, plan.network.latency_us)
         self.api = Api(self)
-        by_process: dict[str, list[Step]] = {p.name: [] for p in plan.processes}
-        for step in plan.steps:
-            by_process[step.process].append(step)
         self.processes: dict[str, SimProcess] = {
-            p.name: SimProcess(self, p, by_process[p.name]) for p in plan.processes
+            p.name: SimProcess(self, p) for p in plan.processes
         }
+        self._due: deque[Step] = deque()
 
     # -- tracing -----------------------------------------------------------------------
 
@@ -220,9 +220,47 @@ class World:
             n = self.notifier
             n.raise_(server, WRITE, 0, n.occur(server, WRITE, "accepted: writable"))
 
+    # -- steps ---------------------------------------------------------------------------
+
+    def _feed_steps(self) -> Generator[simpy.Event, None, None]:
+        """At each step time, queue that instant's steps in file order and hand them out."""
+        env = self.env
+        steps = self.plan.steps
+        i = 0
+        while i < len(steps):
+            at = steps[i].at_us
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            while i < len(steps) and steps[i].at_us == at:
+                step = steps[i]
+                self.processes[step.process].due += 1
+                self._due.append(step)
+                i += 1
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand the next due step to its process: at once if it is idle (it then runs and
+        hands on the next one), else into its own queue, to run when it is free."""
+        due = self._due
+        while due:
+            step = due.popleft()
+            proc = self.processes[step.process]
+            proc.due -= 1
+            if proc.exited:
+                continue
+            proc.handed.append(step)
+            if proc.idle:
+                proc.poke()
+                return
+
+    def step_started(self, proc: SimProcess) -> None:
+        """``proc`` began a handed step: the next one of this instant may be handed out."""
+        self._dispatch()
+
     def run(self) -> None:
         """Run until ``plan.until_us`` inclusive; raises SimulationLimitError on runaway."""
         self._connect_pairs()
         for proc in self.processes.values():
             proc.start()
+        self.env.process(self._feed_steps())
         self.env.run(until=self.plan.until_us + 1)
