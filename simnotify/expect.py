@@ -128,8 +128,13 @@ def _one(
     exp: OutcomeExpect,
     verdicts: list[Verdict],
     received: dict[str, int],
+    blocked: dict[str, str | None],
     sockets: dict[str, str],
 ) -> tuple[bool, str]:
+    if exp.kind == "blocked":
+        what = blocked.get(exp.value)
+        text = f"{exp.value} is still waiting at the end"
+        return what is not None, f"{text} (in {what})" if what else f"{text}: it is not"
     if exp.kind == "received":
         got = received.get(exp.process or "", 0)
         text = f"{exp.process} received {exp.value} bytes"
@@ -160,6 +165,7 @@ def check_outcomes(
     expects: tuple[OutcomeExpect, ...],
     verdicts: list[Verdict],
     received: dict[str, int],
+    blocked: dict[str, str | None],
     sockets: dict[str, str],
     profile: str,
 ) -> list[OutcomeCheck]:
@@ -167,6 +173,6 @@ def check_outcomes(
     checks = []
     for exp in expects:
         if exp.profile is None or exp.profile == profile:
-            ok, text = _one(exp, verdicts, received, sockets)
+            ok, text = _one(exp, verdicts, received, blocked, sockets)
             checks.append(OutcomeCheck(ok, exp.line, profile, text))
     return checks

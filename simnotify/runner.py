@@ -39,11 +39,12 @@ def run_plan(plan: Plan, profile: str | None = None) -> Result:
         "dropped": world.bytes_dropped,
     }
     trace = world.trace
-    found = verdicts(trace, {name: end.blocked for name, end in ends.items()})
+    blocked = {name: end.blocked for name, end in ends.items()}
+    found = verdicts(trace, blocked)
     trace.extend(as_records(found, len(trace)))
     received = {name: end.received for name, end in ends.items()}
     sockets = {r.descriptor: r.socket for r in trace if r.descriptor and r.socket}
-    outcomes = check_outcomes(plan.expects, found, received, sockets, prof.name)
+    outcomes = check_outcomes(plan.expects, found, received, blocked, sockets, prof.name)
     return Result(plan, prof.name, trace, world.checks, outcomes, ends, totals, found)
 
 

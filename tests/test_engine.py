@@ -266,3 +266,15 @@ def test_steps_at_the_same_time_run_in_file_order_across_processes() -> None:
         '  { at = "1ms", process = "B", call = "listen", socket = "L", expect = 0 },\n',
     )
     _run(reversed_text.replace('  { at = "2ms", process = "B", call = "accept"', "#"), "observed")
+
+
+def test_blocked_expectation_holds_only_for_a_waiting_process() -> None:
+    text = BLOCKING.replace("[processes.P]", '[[expect]]\nblocked = "peer"\n\n[processes.P]')
+    res = sn.run(sn.loads(text), profile="observed")
+    assert [c.message() for c in res.failures] == ["peer is still waiting at the end: it is not"]
+    waiting = BLOCKING.replace("bytes = 10 },\n]", 'bytes = 10 },\n]\n\n[[expect]]\nblocked = "P"')
+    waiting = waiting.replace(
+        '{ at = "5ms", process = "peer", call = "send", socket = "c", bytes = 10 },\n', ""
+    )
+    res = sn.run(sn.loads(waiting.replace(", expect = 10 }", " }")), profile="observed")
+    assert res.ok, [c.message() for c in res.failures]

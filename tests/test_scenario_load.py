@@ -379,7 +379,7 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
         pytest.param(
             PROCS + '[[expect]]\nlost = "FD_READ"\ndelivered = "FD_READ"\n',
             "s.toml:6: expect[0]: needs exactly one of lost, delivered, none, stale, spurious, "
-            "hang, received (found lost, delivered)",
+            "hang, blocked, received (found lost, delivered)",
             id="outcome-one-claim",
         ),
         pytest.param(

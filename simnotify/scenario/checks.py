@@ -78,7 +78,7 @@ def _connections(sc: Scenario) -> Found:
 
 def _outcomes(sc: Scenario) -> Found:
     for i, outcome in enumerate(sc.expect):
-        for key in ("process", "hang"):
+        for key in ("process", "hang", "blocked"):
             name = getattr(outcome, key)
             if name is not None:
                 yield from _process(("expect", i, key), name, sc.processes)

@@ -362,6 +362,7 @@ class Outcome(_Model):
         "stale",
         "spurious",
         "hang",
+        "blocked",
         "received",
     )
 
@@ -371,6 +372,7 @@ class Outcome(_Model):
     stale: RaisedEvent | None = None
     spurious: RaisedEvent | None = None
     hang: ProcessName | None = None
+    blocked: ProcessName | None = None  # still waiting at the end, whatever the verdicts
     received: Count | None = None
     process: ProcessName | None = None
     socket: Endpoint | None = None
