@@ -5,17 +5,19 @@ Public API: ``load``/``loads`` a scenario, ``run`` it under a profile, read the
 """
 
 from .profiles import DOCUMENTED, OBSERVED, Profile
-from .result import Result
-from .runner import run
+from .result import Comparison, Result
+from .runner import compare, run
 from .scenario import Scenario, ScenarioError, load, loads
 
 __all__ = [
     "DOCUMENTED",
     "OBSERVED",
+    "Comparison",
     "Profile",
     "Result",
     "Scenario",
     "ScenarioError",
+    "compare",
     "load",
     "loads",
     "run",

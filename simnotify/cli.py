@@ -103,6 +103,12 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
                     write_jsonl(res.trace, fh)
                 if not args.json:
                     print(f"trace written to {path}", file=out)
+    if args.plot:
+        for plan, results in runs:
+            path = Path(args.plot)
+            if len(runs) > 1:
+                path = path.with_name(f"{path.stem}.{plan.name}{path.suffix}")
+            _save_plot(results, path)
     failed = any(not res.ok for _, results in runs for res in results)
     if args.json:
         doc = [verdicts_json(res) for _, results in runs for res in results]
@@ -173,6 +179,23 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _save_plot(results: list[Result], path: Path) -> None:
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise UserError(f"{path}: the picture must be .png or .svg")
+    from .plot import figure
+
+    figure(results).savefig(path, dpi=110)
+
+
+def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
+    """Draw the timeline of one scenario (both profiles stacked with --profile both)."""
+    (plan,) = _load_plans([args.file], _limits(args), args.max_happenings)
+    results = [_run_one(plan, prof) for prof in _profiles(plan, args.profile)]
+    _save_plot(results, Path(args.output))
+    print(f"timeline written to {args.output}", file=out)
+    return EXIT_OK
+
+
 def schema_document() -> dict[str, object]:
     """The JSON Schema of scenario files, generated from the pydantic models."""
     doc = Scenario.model_json_schema(by_alias=True)
@@ -223,6 +246,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--trace", metavar="F.jsonl", help="write the trace as JSON Lines")
     run.add_argument("--quiet", action="store_true", help="no timeline, only the summary")
     run.add_argument("--json", action="store_true", help="print verdicts and failures as JSON")
+    run.add_argument("--plot", metavar="F.png|F.svg", help="draw the timeline (per scenario)")
     run.add_argument("--max-happenings", type=int, help="stop a run after this many records")
     run.set_defaults(func=cmd_run)
 
@@ -232,6 +256,17 @@ def parser() -> argparse.ArgumentParser:
 
     lst = sub.add_parser("list", help="list the bundled scenarios")
     lst.set_defaults(func=cmd_list)
+
+    plot = sub.add_parser("plot", parents=[limits], help="draw the event timeline")
+    plot.add_argument("file", metavar="FILE")
+    plot.add_argument("-o", "--output", required=True, metavar="F.png|F.svg")
+    plot.add_argument(
+        "--profile",
+        choices=PROFILE_CHOICES,
+        help="semantic profile (default: the scenario's own; both: stacked)",
+    )
+    plot.add_argument("--max-happenings", type=int, help="stop a run after this many records")
+    plot.set_defaults(func=cmd_plot)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(func=cmd_schema)

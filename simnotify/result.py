@@ -10,6 +10,9 @@ from .plan import Plan
 from .trace import TraceRecord
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
     from .oracle import Verdict
 
 
@@ -46,6 +49,33 @@ class Result:
         """True when every expectation held."""
         return not self.failures
 
+    def plot(self, ax: Axes | None = None) -> Figure:
+        """The event timeline as a matplotlib Figure (drawn into ``ax`` when given)."""
+        from .plot import plot
+
+        return plot(self, ax)
+
     def records(self) -> list[dict[str, Any]]:
         """The trace as plain dicts (section 4 of the format), for scripts."""
         return [r.to_dict() for r in self.trace]
+
+
+@dataclass(slots=True)
+class Comparison:
+    """One scenario run under both profiles."""
+
+    observed: Result
+    documented: Result
+
+    def differences(self) -> list[str]:
+        """Verdicts, deliveries and call results that differ, as text lines."""
+        from .report import differences, verdict_differences
+
+        pair = (self.observed, self.documented)
+        return verdict_differences(*pair) + differences(*pair)
+
+    def plot(self) -> Figure:
+        """Both timelines stacked, observed above documented, on one time axis."""
+        from .plot import figure
+
+        return figure([self.observed, self.documented])

@@ -9,7 +9,7 @@ from .expect import check_outcomes
 from .oracle import as_records, verdicts
 from .plan import Plan
 from .profiles import get_profile
-from .result import ProcessEnd, Result
+from .result import Comparison, ProcessEnd, Result
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -51,3 +51,9 @@ def run_plan(plan: Plan, profile: str | None = None) -> Result:
 def run(scenario: Scenario | Plan, profile: str | None = None) -> Result:
     """Run a scenario under ``profile`` ("observed" or "documented"; default its own)."""
     return run_plan(to_plan(scenario), profile)
+
+
+def compare(scenario: Scenario | Plan) -> Comparison:
+    """Run a scenario under both profiles, for side-by-side reading and plotting."""
+    plan = to_plan(scenario)
+    return Comparison(run_plan(plan, "observed"), run_plan(plan, "documented"))

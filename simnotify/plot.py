@@ -1,0 +1,284 @@
+"""Timeline pictures of a run: who owned each socket's registration, what happened, what
+was lost and whose call caused it.
+
+Lanes: one per process (deliveries, blocked time, lost/stale/spurious marks) and one per
+underlying socket (registration ownership as coloured intervals, occurrences, posts and
+signals). Matplotlib only; works headless (Agg).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from textwrap import fill
+from typing import TYPE_CHECKING
+
+from .trace import TraceRecord
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .result import Result
+
+#: Beyond this many marks of one kind in one lane, marks are thinned to a density strip.
+MAX_MARKS = 400
+#: Lost events labelled with text and an arrow; further ones get the mark only.
+MAX_LABELS = 12
+
+_PALETTE = ("#4C72B0", "#55A868", "#8172B2", "#CCB974", "#64B5CD", "#8C8C8C", "#937860")
+
+
+@dataclass(frozen=True, slots=True)
+class _Lane:
+    key: str
+    label: str
+    y: float
+
+
+def _owners(trace: list[TraceRecord]) -> dict[str, list[tuple[int, int | None, str, str]]]:
+    """Per socket: (start, end, owner, label) intervals of the registration in effect."""
+    out: dict[str, list[tuple[int, int | None, str, str]]] = defaultdict(list)
+    for r in trace:
+        if r.kind != "register" or not r.socket:
+            continue
+        spans = out[r.socket]
+        if spans and spans[-1][1] is None:
+            s0, _, owner, label = spans[-1]
+            spans[-1] = (s0, r.t_us, owner, label)
+        data = r.data or {}
+        if data.get("owner"):
+            mask = "|".join(m.removeprefix("FD_") for m in data.get("mask", []))
+            spans.append((r.t_us, None, data["owner"], f"{data.get('mechanism')} {mask}"))
+    return out
+
+
+def _blocked(trace: list[TraceRecord]) -> dict[str, list[tuple[int, int | None]]]:
+    """Per process: intervals from a ``block`` record to that process's next activity."""
+    out: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+    open_at: dict[str, int] = {}
+    for r in trace:
+        p = r.process
+        if p is None or r.kind in ("lost", "stale", "spurious", "hang", "withdrawn"):
+            continue
+        if r.kind == "block":
+            open_at.setdefault(p, r.t_us)
+        elif p in open_at and r.kind in ("call", "deliver"):
+            out[p].append((open_at.pop(p), r.t_us))
+    for p, t in open_at.items():
+        out[p].append((t, None))
+    return out
+
+
+def _lanes(result: Result) -> list[_Lane]:
+    procs = list(result.ends)
+    sockets = sorted({r.socket for r in result.trace if r.socket}, key=lambda s: int(s[1:]))
+    lanes = [_Lane(f"P:{p}", p, float(i)) for i, p in enumerate(procs)]
+    base = len(procs) + 0.5
+    lanes += [_Lane(f"S:{s}", f"socket {s}", base + i) for i, s in enumerate(sockets)]
+    return lanes
+
+
+def _thin(xs: list[float]) -> list[float]:
+    if len(xs) <= MAX_MARKS:
+        return xs
+    step = len(xs) / MAX_MARKS
+    return [xs[int(i * step)] for i in range(MAX_MARKS)]
+
+
+def draw(result: Result, ax: Axes, title: str | None = None) -> None:
+    """Draw one run's timeline into ``ax``."""
+    from matplotlib.patches import Patch
+
+    trace = result.trace
+    lanes = _lanes(result)
+    y = {lane.key: lane.y for lane in lanes}
+    end_ms = max((r.t_us for r in trace), default=0) / 1000 or 1.0
+    colours = {p: _PALETTE[i % len(_PALETTE)] for i, p in enumerate(result.ends)}
+
+    for sock, spans in _owners(trace).items():
+        for start, stop, owner, label in spans:
+            x0 = start / 1000
+            width = (stop / 1000 if stop is not None else end_ms) - x0
+            bars = ax.barh(
+                y[f"S:{sock}"],
+                width,
+                left=x0,
+                height=0.5,
+                color=colours.get(owner, "#999"),
+                alpha=0.35,
+                edgecolor=colours.get(owner, "#999"),
+                gid="registration",
+            )
+            text = ax.text(
+                x0 + end_ms * 0.005, y[f"S:{sock}"], f"{owner}: {label}", va="center", fontsize=7
+            )
+            text.set_clip_path(bars.patches[0])  # the label stays inside its interval
+
+    for proc, spans in _blocked(trace).items():
+        for start, stop in spans:
+            x0 = start / 1000
+            width = (stop / 1000 if stop is not None else end_ms) - x0
+            ax.barh(
+                y[f"P:{proc}"],
+                width,
+                left=x0,
+                height=0.18,
+                color="#dddddd",
+                edgecolor="none",
+                gid="blocked",
+                zorder=0,
+            )
+
+    marks: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in trace:
+        t = r.t_us / 1000
+        if r.kind == "occur" and r.socket:
+            marks[(f"S:{r.socket}", "occur")].append(t)
+        elif r.kind in ("post", "signal", "record") and r.socket and r.process:
+            marks[(f"S:{r.socket}", "notify")].append(t)
+        elif r.kind == "deliver" and r.process:
+            marks[(f"P:{r.process}", "deliver")].append(t)
+    style = {
+        "occur": dict(marker="|", color="#333333", s=60, label="occurrence"),
+        "notify": dict(marker="o", color="#1f77b4", s=14, label="posted / recorded"),
+        "deliver": dict(marker="v", color="#2ca02c", s=30, label="delivered (taken)"),
+    }
+    seen: set[str] = set()
+    for (lane, kind), xs in marks.items():
+        kw = dict(style[kind])
+        label = str(kw.pop("label"))
+        xs = _thin(xs)
+        ax.scatter(
+            xs, [y[lane]] * len(xs), label=None if kind in seen else label, gid=kind, zorder=3, **kw
+        )
+        seen.add(kind)
+
+    _draw_findings(result, ax, y, end_ms)
+
+    ax.set_yticks([lane.y for lane in lanes], [lane.label for lane in lanes], fontsize=8)
+    ax.set_ylim(max(y.values(), default=0) + 0.8, -0.8)
+    ax.set_xlim(-end_ms * 0.01, end_ms * 1.02)
+    ax.set_xlabel("time (ms)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(
+        title or fill(f"{result.plan.title or result.plan.name}  [profile: {result.profile}]", 110),
+        fontsize=10,
+    )
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(
+        Patch(facecolor="#999", alpha=0.35, label="registration (owner: mechanism mask)")
+    )
+    handles.append(Patch(facecolor="#dddddd", label="process blocked"))
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False
+    )
+
+
+def _draw_findings(result: Result, ax: Axes, y: dict[str, float], end_ms: float) -> None:
+    trace = result.trace
+    lost = [v for v in result.verdicts if v.kind == "lost"]
+    if lost:
+        xs = _thin([v.t_us / 1000 for v in lost])
+        ys = [y[f"P:{v.process}"] for v in lost][: len(xs)]
+        ax.scatter(
+            xs,
+            ys,
+            marker="X",
+            s=140,
+            color="#d62728",
+            edgecolor="black",
+            linewidth=0.6,
+            zorder=5,
+            gid="lost",
+            label=f"LOST ({len(lost)})",
+        )
+    for v in lost[:MAX_LABELS]:
+        x, yy = v.t_us / 1000, y[f"P:{v.process}"]
+        cause = trace[v.cause] if v.cause is not None and v.cause < len(trace) else None
+        text = f"{v.event} lost ({v.reason})"
+        if cause is not None and cause.kind in ("call", "deliver") and cause.process:
+            target = (cause.t_us / 1000, y[f"P:{cause.process}"])
+            what = cause.call if cause.kind == "call" else f"taking {cause.event}"
+            text += f"\n← {cause.process}'s {what} @{cause.t_us / 1000:g}ms"
+            ax.annotate(
+                "",
+                xy=target,
+                xytext=(x, yy),
+                zorder=4,
+                arrowprops=dict(
+                    arrowstyle="->", color="#d62728", lw=1.2, connectionstyle="arc3,rad=0.25"
+                ),
+            )
+            ax.scatter(
+                [target[0]],
+                [target[1]],
+                marker="s",
+                s=40,
+                facecolor="none",
+                edgecolor="#d62728",
+                zorder=5,
+                gid="cause",
+            )
+        ax.annotate(
+            text,
+            (x, yy),
+            xytext=(6, -14),
+            textcoords="offset points",
+            fontsize=7,
+            color="#d62728",
+            gid="lost-label",
+        )
+    for kind, marker, colour in (("stale", "^", "#ff7f0e"), ("spurious", "D", "#9467bd")):
+        found = [v for v in result.verdicts if v.kind == kind]
+        if found:
+            ax.scatter(
+                [v.t_us / 1000 for v in found],
+                [y[f"P:{v.process}"] for v in found],
+                marker=marker,
+                s=70,
+                facecolor="none",
+                edgecolor=colour,
+                linewidth=1.5,
+                zorder=5,
+                gid=kind,
+                label=f"{kind} ({len(found)})",
+            )
+    hangs = [v for v in result.verdicts if v.kind == "hang"]
+    for v in hangs:
+        ax.annotate(
+            "HANG",
+            (end_ms, y[f"P:{v.process}"]),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color="#d62728",
+            fontweight="bold",
+            gid="hang",
+        )
+
+
+def figure(results: list[Result]) -> Figure:
+    """A figure with one timeline per result, stacked (e.g. both profiles).
+
+    Built without pyplot, so it keeps no global state and renders headless; notebooks
+    display the returned Figure.
+    """
+    from matplotlib.figure import Figure
+
+    lanes = max(len(_lanes(r)) for r in results)
+    height = max(2.5, 0.45 * lanes + 1.2)
+    fig = Figure(figsize=(12, height * len(results)), layout="constrained")
+    axes = fig.subplots(len(results), 1, squeeze=False, sharex=True)
+    for ax, res in zip(axes[:, 0], results, strict=True):
+        draw(res, ax)
+    return fig
+
+
+def plot(result: Result, ax: Axes | None = None) -> Figure:
+    """The timeline of one run; draws into ``ax`` when given, else a new figure."""
+    if ax is None:
+        return figure([result])
+    draw(result, ax)
+    return ax.figure  # type: ignore[return-value]
