@@ -114,6 +114,7 @@ def draw(result: Result, ax: Axes, title: str | None = None) -> None:
                 x0 + end_ms * 0.005, y[f"S:{sock}"], f"{owner}: {label}", va="center", fontsize=7
             )
             text.set_clip_path(bars.patches[0])  # the label stays inside its interval
+            text.set_clip_on(True)
 
     for proc, spans in _blocked(trace).items():
         for start, stop in spans:
