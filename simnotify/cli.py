@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .engine.world import SimulationLimitError
+from .export import write_chrome, write_csv
 from .plan import Limits, Plan
 from .report import (
     differences,
@@ -48,6 +49,9 @@ def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | 
             continue
         except IsADirectoryError:
             problems.append(f"{path}: is a directory, not a scenario file")
+            continue
+        except OSError as exc:  # permissions, a name too long, a loop of links, ...
+            problems.append(f"{path}: cannot read it: {exc.strerror or exc}")
             continue
         except ScenarioError as exc:
             problems.extend(str(p) for p in exc.problems)
@@ -85,7 +89,9 @@ def _run_one(plan: Plan, profile: str) -> Result:
     try:
         return run_plan(plan, profile)
     except SimulationLimitError as exc:
-        raise UserError(f"{plan.source}: {exc}") from None
+        line = next((p.line for p in plan.processes if p.name == exc.process), 0)
+        where = f"{plan.source}:{line}: processes.{exc.process}" if line else plan.source
+        raise UserError(f"{where}: {exc}") from None
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
@@ -103,6 +109,18 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
                     write_jsonl(res.trace, fh)
                 if not args.json:
                     print(f"trace written to {path}", file=out)
+    for base, what, write in (
+        (args.chrome, "Chrome trace", write_chrome),
+        (args.csv, "CSV", write_csv),
+    ):
+        if base:
+            for plan, results in runs:
+                for res in results:
+                    path = _trace_path(base, plan, res.profile, many)
+                    with path.open("w", encoding="utf-8", newline="") as fh:
+                        write(res, fh)
+                    if not args.json:
+                        print(f"{what} written to {path}", file=out)
     if args.plot:
         for plan, results in runs:
             path = Path(args.plot)
@@ -217,7 +235,7 @@ def _limits(args: argparse.Namespace) -> LoadLimits:
     base = LoadLimits()
     changes = {
         key: getattr(args, key)
-        for key in ("max_file_bytes", "max_steps")
+        for key in ("max_file_bytes", "max_steps", "max_processes", "max_handlers", "max_problems")
         if getattr(args, key, None) is not None
     }
     if not changes:
@@ -225,6 +243,17 @@ def _limits(args: argparse.Namespace) -> LoadLimits:
     from dataclasses import replace
 
     return replace(base, **changes)
+
+
+def _positive(text: str) -> int:
+    """A limit given on the command line: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -235,8 +264,11 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = ap.add_subparsers(dest="command", required=True)
     limits = argparse.ArgumentParser(add_help=False)
-    limits.add_argument("--max-file-bytes", type=int, help="largest scenario file to read")
-    limits.add_argument("--max-steps", type=int, help="most steps a scenario may have")
+    limits.add_argument("--max-file-bytes", type=_positive, help="largest scenario file to read")
+    limits.add_argument("--max-steps", type=_positive, help="most steps a scenario may have")
+    limits.add_argument("--max-processes", type=_positive, help="most processes in a scenario")
+    limits.add_argument("--max-handlers", type=_positive, help="most calls in one handler list")
+    limits.add_argument("--max-problems", type=_positive, help="most problems listed per file")
 
     run = sub.add_parser("run", parents=[limits], help="run scenarios and print what happened")
     run.add_argument("files", nargs="+", metavar="FILE")
@@ -244,10 +276,14 @@ def parser() -> argparse.ArgumentParser:
         "--profile", choices=PROFILE_CHOICES, help="semantic profile (default: the scenario's own)"
     )
     run.add_argument("--trace", metavar="F.jsonl", help="write the trace as JSON Lines")
+    run.add_argument(
+        "--chrome", metavar="F.json", help="write a Chrome trace (Perfetto, chrome://tracing)"
+    )
+    run.add_argument("--csv", metavar="F.csv", help="write the trace as CSV")
     run.add_argument("--quiet", action="store_true", help="no timeline, only the summary")
     run.add_argument("--json", action="store_true", help="print verdicts and failures as JSON")
     run.add_argument("--plot", metavar="F.png|F.svg", help="draw the timeline (per scenario)")
-    run.add_argument("--max-happenings", type=int, help="stop a run after this many records")
+    run.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
     run.set_defaults(func=cmd_run)
 
     check = sub.add_parser("check", parents=[limits], help="validate scenario files")
@@ -265,7 +301,7 @@ def parser() -> argparse.ArgumentParser:
         choices=PROFILE_CHOICES,
         help="semantic profile (default: the scenario's own; both: stacked)",
     )
-    plot.add_argument("--max-happenings", type=int, help="stop a run after this many records")
+    plot.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
     plot.set_defaults(func=cmd_plot)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
@@ -276,6 +312,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simnotify`` command."""
     args = parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a title the console cannot show is escaped
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         return int(args.func(args, sys.stdout))
     except UserError as exc:
@@ -283,6 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # an output file (--trace, --plot, ...) that cannot be written
+        print(f"{exc.filename or 'simnotify'}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from .plan import Plan
 from .trace import TraceRecord
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -58,6 +59,18 @@ class Result:
     def records(self) -> list[dict[str, Any]]:
         """The trace as plain dicts (section 4 of the format), for scripts."""
         return [r.to_dict() for r in self.trace]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The trace as plain dicts with every field (see ``simnotify.export``)."""
+        from .export import to_records
+
+        return to_records(self)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The trace as a pandas DataFrame; pandas is optional, needed only here."""
+        from .export import to_dataframe
+
+        return to_dataframe(self)
 
 
 @dataclass(slots=True)

@@ -6,11 +6,15 @@ traces are exact and identical across platforms.
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal, InvalidOperation
 
 _UNITS: dict[str, int] = {"us": 1, "ms": 1_000, "s": 1_000_000}
 _TIME_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(us|ms|s)\s*$")
+
+#: Longest time text quoted back in a message.
+_SHOWN_MAX = 40
 
 #: Largest time a scenario may name: one simulated day.
 MAX_TIME_US = 86_400 * 1_000_000
@@ -29,30 +33,41 @@ def parse_time(text: object, *, allow_relative: bool = False) -> tuple[int, bool
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise TimeError(f'expected a time such as "1ms", got {type(text).__name__}')
     if isinstance(text, (int, float)):
+        if not _TIME_RE.match(f"{text}s"):  # inf, nan, -5, 1e+300: no fix to suggest
+            raise TimeError(f'expected a time such as "1ms" (a string with a unit), got {text}')
         raise TimeError(f'a time needs a unit: write "{text}ms" or "{text}us", not {text}')
     raw = text.strip()
     relative = raw.startswith("+")
     if relative:
         if not allow_relative:
-            raise TimeError(f'relative time "{raw}" is only allowed in steps')
+            raise TimeError(f"relative time {_shown(raw)} is only allowed in steps")
         raw = raw[1:]
     if raw.startswith("-"):
-        raise TimeError(f'time "{text}" is negative')
+        raise TimeError(f"time {_shown(text)} is negative")
     m = _TIME_RE.match(raw)
     if m is None:
-        if re.fullmatch(r"\s*[0-9.]+\s*", raw):
-            raise TimeError(f'time "{text}" has no unit: write "{raw}ms" or "{raw}us"')
-        raise TimeError(f'cannot read time "{text}": write e.g. "250us", "1.5ms" or "2s"')
+        number = raw.strip()
+        if re.fullmatch(r"[0-9.]+", number):
+            raise TimeError(f'time {_shown(text)} has no unit: write "{number}ms" or "{number}us"')
+        raise TimeError(f'cannot read time {_shown(text)}: write e.g. "250us", "1.5ms" or "2s"')
     try:
         value = Decimal(m.group(1)) * _UNITS[m.group(2)]
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only decimals
-        raise TimeError(f'cannot read time "{text}"') from exc
+        raise TimeError(f"cannot read time {_shown(text)}") from exc
     if value != value.to_integral_value():
-        raise TimeError(f'time "{text}" is finer than a microsecond')
+        raise TimeError(f"time {_shown(text)} is finer than a microsecond")
     us = int(value)
     if us > MAX_TIME_US:
-        raise TimeError(f'time "{text}" is more than one simulated day (86400s)')
+        raise TimeError(f"time {_shown(text)} is more than one simulated day (86400s)")
     return us, relative
+
+
+def _shown(text: str) -> str:
+    """``text`` in double quotes for a message: escaped (one line, no control codes), and
+    clipped when long."""
+    if len(text) <= _SHOWN_MAX:
+        return json.dumps(text)
+    return f'{json.dumps(text[: _SHOWN_MAX - 1])[:-1]}…"'
 
 
 def format_time(us: int) -> str:

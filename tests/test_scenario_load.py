@@ -517,13 +517,16 @@ def test_limits_are_checked_before_validation() -> None:
     handlers = '[processes.A]\non.FD_READ = [{ call = "exit" }, { call = "exit" }]\n'
     limits = LoadLimits(max_steps=3, max_processes=3, max_handlers=1)
     assert problems(HEAD + steps + procs, limits) == [
-        "s.toml:4: steps: has 4 steps; at most 3 allowed (LoadLimits.max_steps)"
+        "s.toml:4: steps: has 4 steps; at most 3 allowed: "
+        "raise the limit with --max-steps (LoadLimits.max_steps)"
     ]
     assert problems(HEAD + procs + "[processes.p3]\n", limits) == [
-        "s.toml:4: processes: has 4 processes; at most 3 allowed (LoadLimits.max_processes)"
+        "s.toml:4: processes: has 4 processes; at most 3 allowed: "
+        "raise the limit with --max-processes (LoadLimits.max_processes)"
     ]
     assert problems(HEAD + handlers, limits) == [
-        "s.toml:5: processes.A.on.FD_READ: has 2 calls; at most 1 allowed (LoadLimits.max_handlers)"
+        "s.toml:5: processes.A.on.FD_READ: has 2 calls; at most 1 allowed: "
+        "raise the limit with --max-handlers (LoadLimits.max_handlers)"
     ]
 
 
@@ -533,7 +536,8 @@ def test_too_many_problems_are_cut_off() -> None:
     assert found == [
         "s.toml:5: steps[0].x: unknown key 'x'",
         "s.toml:6: steps[1].x: unknown key 'x'",
-        "s.toml: more problems not shown (stopped after 2; see LoadLimits)",
+        "s.toml: more problems not shown (stopped after 2; "
+        "raise the limit with --max-problems, LoadLimits.max_problems)",
     ]
 
 
@@ -543,7 +547,10 @@ def test_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
         f.truncate(LoadLimits().max_file_bytes + 1)  # sparse: no time spent writing
     with pytest.raises(ScenarioError) as info:
         load(path)
-    assert str(info.value) == f"{path}:1: larger than 10485760 bytes (LoadLimits)"
+    assert str(info.value) == (
+        f"{path}:1: file is 10485761 bytes; at most 10485760 allowed: "
+        "raise the limit with --max-file-bytes (LoadLimits.max_file_bytes)"
+    )
 
 
 def test_missing_file_raises_oserror(tmp_path: Path) -> None:

@@ -27,7 +27,19 @@ from .sockets import Descriptor, State, UnderlyingSocket
 
 
 class SimulationLimitError(RuntimeError):
-    """The run produced more happenings than the limit allows (a runaway loop)."""
+    """The run produced more happenings than the limit allows (a runaway loop).
+
+    ``process`` is the process that acted last, most likely the one looping (``None``
+    when no process has acted yet). Both are kept in ``args``: simpy re-raises a copy
+    made from them.
+    """
+
+    def __init__(self, message: str, process: str | None = None) -> None:
+        super().__init__(message, process)
+        self.process = process
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 #: Canonical argument keys shown with the spelling scenario files use.
@@ -82,7 +94,7 @@ class World:
         """Append one record; returns its seq. Enforces the happenings limit."""
         seq = self._seq
         if seq >= self._limit:
-            self._over_limit()
+            self._over_limit(process)
         self._seq = seq + 1
         self._append(
             TraceRecord(
@@ -105,10 +117,14 @@ class World:
         )
         return seq
 
-    def _over_limit(self) -> None:
+    def _over_limit(self, process: str | None) -> None:
+        if process is None and self._last_call is not None:
+            process = self._last_call.process
+        last = f", the last by process {process}" if process is not None else ""
         raise SimulationLimitError(
-            f"the run exceeded {self._limit} happenings at {self.env.now}us "
-            "(a loop that never waits?); raise the limit with --max-happenings"
+            f"the run exceeded {self._limit} happenings at {format_time(self.env.now)}{last} "
+            "(a loop that never waits?); raise the limit with --max-happenings",
+            process,
         )
 
     def begin_call(
@@ -121,7 +137,7 @@ class World:
         """The ``call`` record, emitted before the call's effects; result filled in after."""
         seq = self._seq
         if seq >= self._limit:
-            self._over_limit()
+            self._over_limit(proc.name)
         self._seq = seq + 1
         rec = TraceRecord(
             seq,

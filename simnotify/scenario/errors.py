@@ -6,6 +6,7 @@ so validation collects ``Problem`` values instead of stopping at the first one.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import itertools
 import json
@@ -54,9 +55,17 @@ def format_path(path: Path) -> str:
         if isinstance(part, int):
             out.append(f"[{part}]")
             continue
-        key = part if _BARE_KEY.fullmatch(part) else json.dumps(_clip(part))
-        out.append(f".{key}" if out else key)
+        out.append(f".{_path_key(part)}" if out else _path_key(part))
     return "".join(out)
+
+
+def _path_key(key: str) -> str:
+    """A key as TOML would write it: bare if it can be, else quoted; long ones clipped."""
+    if len(key) <= _QUOTE_MAX and _BARE_KEY.fullmatch(key):
+        return key
+    if len(key) <= _QUOTE_MAX:
+        return json.dumps(key)
+    return f'{json.dumps(key[: _QUOTE_MAX - 1])[:-1]}…"'
 
 
 def quote(text: str) -> str:
@@ -78,6 +87,12 @@ def describe(value: object) -> str:
         return "a table"
     if isinstance(value, list | tuple):
         return "an array"
+    if isinstance(value, datetime.datetime):
+        return f"a TOML date-time ({value.isoformat()})"
+    if isinstance(value, datetime.date):
+        return f"a TOML date ({value.isoformat()})"
+    if isinstance(value, datetime.time):
+        return f"a TOML time of day ({value.isoformat()})"
     return f"a {type(value).__name__}"
 
 
@@ -110,6 +125,12 @@ def sorted_problems(file: str, found: Iterable[tuple[int, Path, str]], limit: in
     problems = [Problem(file, line, format_path(path), msg) for line, path, msg in ordered]
     if len(first) > limit:
         problems.append(
-            Problem(file, 0, "", f"more problems not shown (stopped after {limit}; see LoadLimits)")
+            Problem(
+                file,
+                0,
+                "",
+                f"more problems not shown (stopped after {limit}; "
+                "raise the limit with --max-problems, LoadLimits.max_problems)",
+            )
         )
     return problems

@@ -134,7 +134,9 @@ def _time_check(*, relative: bool) -> Callable[[object], str]:
     def check(value: object) -> str:
         if isinstance(value, str) and len(value) > NAME_MAX:
             fail("time", f"is longer than {NAME_MAX} characters")
-        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            fail("time", f'expected a time such as "1ms", got {describe(value)}')
+        if isinstance(value, int) and value.bit_length() > 64:
             fail("time", 'expected a time such as "1ms", got a very large integer')
         try:
             parse_time(value, allow_relative=relative)

@@ -24,6 +24,8 @@ from .model import Scenario
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
 _LONG_NUMBER = re.compile(r"[0-9_]{4000,}")
+#: A long key that tomllib quotes back ("cannot declare ('processes', 'aaa...') twice").
+_LONG_QUOTED = re.compile(r"'[^'\n]{60,}'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,9 @@ def load(path: str | os.PathLike[str], limits: LoadLimits = DEFAULT_LIMITS) -> S
     """
     source = os.fspath(path)
     with open(source, "rb") as f:
+        size = os.fstat(f.fileno()).st_size  # 0 for pipes and devices: then read to see
+        if size > limits.max_file_bytes:
+            raise _too_large(source, limits, size)
         data = f.read(limits.max_file_bytes + 1)
     return loads(data, source=source, limits=limits)
 
@@ -83,15 +88,27 @@ def _fail(source: str, line: int, message: str) -> ScenarioError:
     return ScenarioError([Problem(source, line, "", message)])
 
 
+def _too_large(source: str, limits: LoadLimits, size: int | None = None) -> ScenarioError:
+    limit = limits.max_file_bytes
+    what = (
+        f"is {size} bytes; at most {limit}" if size else f"is larger than {limit} bytes, the most"
+    )
+    return _fail(
+        source,
+        1,
+        f"file {what} allowed: raise the limit with --max-file-bytes (LoadLimits.max_file_bytes)",
+    )
+
+
 def _decode(text: str | bytes, source: str, limits: LoadLimits) -> str:
     """Size-checked text; a file must be UTF-8 (a leading byte-order mark is allowed)."""
     if len(text) > limits.max_file_bytes:
-        raise _fail(source, 1, f"larger than {limits.max_file_bytes} bytes (LoadLimits)")
+        raise _too_large(source, limits)
     try:
         if isinstance(text, bytes):
             return text.decode("utf-8-sig")
         if len(text.encode("utf-8")) > limits.max_file_bytes:
-            raise _fail(source, 1, f"larger than {limits.max_file_bytes} bytes (LoadLimits)")
+            raise _too_large(source, limits)
     except (UnicodeDecodeError, UnicodeEncodeError) as exc:
         line = exc.object[: exc.start].count(b"\n" if isinstance(text, bytes) else "\n") + 1
         bad = exc.object[exc.start : exc.start + 1]
@@ -112,6 +129,7 @@ def _parse(text: str, source: str) -> dict[str, Any]:
             line = int(position.group(1))
             message = f"{message[: position.start()]} (column {position.group(2)})"
         message = _TOML_AT_END.sub(" (at end of file)", message)
+        message = _LONG_QUOTED.sub(lambda m: f"{m.group()[:60]}…'", message)
         raise _fail(source, line, f"TOML syntax: {message[:1].lower()}{message[1:]}") from None
     except RecursionError:
         raise _fail(source, 1, "arrays or tables are nested too deeply") from None
@@ -129,7 +147,11 @@ def _over_limits(
 
     def over(path: tuple[str, ...], items: object, limit: int, what: str, field: str) -> bool:
         if isinstance(items, list | dict) and len(items) > limit:
-            message = f"has {len(items)} {what}; at most {limit} allowed (LoadLimits.{field})"
+            flag = "--" + field.replace("_", "-")
+            message = (
+                f"has {len(items)} {what}; at most {limit} allowed: "
+                f"raise the limit with {flag} (LoadLimits.{field})"
+            )
             problems.append(Problem(source, lines.line(path), format_path(path), message))
             return True
         return False

@@ -1,0 +1,252 @@
+"""Exports of a run for other tools: Chrome trace events, CSV, plain records, pandas.
+
+The text timeline reads top to bottom; a trace viewer (Perfetto, chrome://tracing) shows
+the same records per process on a time axis, with an arrow from each record to the one it
+caused, which is how a lost notification is followed back to the call that lost it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from typing import IO, TYPE_CHECKING, Any
+
+from .describe import record_text
+from .report import VERDICT_KINDS
+from .trace import FIELDS, TraceRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .result import Result
+
+#: Display name of the pseudo-process that holds socket-level records (no process).
+NETWORK = "network"
+MAIN = "main"
+VERDICTS = "verdicts"
+#: Where a post and a signal name their window and event object (engine/notify.py).
+_POST_WINDOW = re.compile(r"to (.+?) \(")
+_SIGNAL_EVENT = re.compile(r"(.+?) (?:already )?set$")
+
+# A track: (process name or None for the network, thread name).
+Track = tuple[str | None, str]
+# Sort key of an event group (a record's slice or instant, then its flow steps, which bind
+# to it): (ts, -dur for a call that waited, seq). A wait encloses what starts with it;
+# everything else keeps trace order, so instants before a call do not nest inside it.
+GroupKey = tuple[int, int, int]
+
+
+def _thread(rec: TraceRecord) -> Track:
+    """The track of a record: a descriptor, window or event object of its process."""
+    proc = rec.process
+    if proc is None:
+        return None, rec.socket or NETWORK
+    if rec.kind in VERDICT_KINDS:
+        return proc, VERDICTS
+    if rec.kind == "call":
+        if rec.descriptor:
+            return proc, rec.descriptor
+        args = rec.args or {}
+        if rec.call != "WSAWaitForMultipleEvents":
+            if isinstance(args.get("window"), str):
+                return proc, f"window {proc}.{args['window']}"
+            if isinstance(args.get("event"), str):
+                return proc, f"event {proc}.{args['event']}"
+        return proc, MAIN
+    if rec.kind == "post" and (m := _POST_WINDOW.match(rec.detail)):
+        return proc, f"window {proc}.{m.group(1)}"
+    if rec.kind == "signal" and (m := _SIGNAL_EVENT.match(rec.detail)):
+        return proc, f"event {proc}.{m.group(1)}"
+    if rec.descriptor:
+        return proc, rec.descriptor
+    return proc, MAIN
+
+
+def _blocked_calls(trace: list[TraceRecord]) -> dict[int, TraceRecord]:
+    """Call seq -> the ``block`` record it waited from.
+
+    A call that blocks is recorded only when it completes; the process's ``block`` record
+    ("waiting in recv(...)") marks when it began, when the process's next call is that call.
+    """
+    waiting: dict[str, TraceRecord] = {}
+    found: dict[int, TraceRecord] = {}
+    for rec in trace:
+        if rec.process is None:
+            continue
+        if rec.kind == "block":
+            waiting[rec.process] = rec
+        elif rec.kind == "call":
+            block = waiting.pop(rec.process, None)
+            what = f"waiting in {rec.call}"
+            if block is not None and (block.detail == what or block.detail.startswith(what + "(")):
+                found[rec.seq] = block
+    return found
+
+
+class _Ids:
+    """Integer pids and tids: the plan's processes in order, then any others, then the
+    network; threads in order of first use, ``main`` first and ``verdicts`` last.
+
+    Tids are numbered after the pids and unique across processes, because Perfetto keys
+    thread names by tid alone.
+    """
+
+    def __init__(self, result: Result, tracks: list[Track]) -> None:
+        names = [p.name for p in result.plan.processes]
+        threads: dict[str | None, dict[str, None]] = {}  # dicts as ordered sets
+        for proc, thread in tracks:
+            threads.setdefault(proc, {})[thread] = None
+        used = [n for n in names if n in threads]
+        used += [n for n in threads if n is not None and n not in names]
+        if None in threads:
+            used.append(None)
+        self.pid = {proc: i + 1 for i, proc in enumerate(used)}
+        self.tid: dict[Track, int] = {}
+        rank = {MAIN: 0, VERDICTS: 2}
+        for proc in used:
+            ordered = sorted(threads[proc], key=lambda t: rank.get(t, 1))
+            for thread in ordered:
+                self.tid[(proc, thread)] = len(used) + len(self.tid) + 1
+
+    def metadata(self) -> list[dict[str, Any]]:
+        """Name and sort-order events for every pid and tid used."""
+        out: list[dict[str, Any]] = []
+        first: dict[str | None, int] = {}
+        for (proc, thread), tid in self.tid.items():
+            pid = self.pid[proc]
+            if proc not in first:
+                first[proc] = tid
+                name = NETWORK if proc is None else proc
+                out.append(_meta("process_name", pid, tid, name=name))
+                out.append(_meta("process_sort_index", pid, tid, sort_index=pid))
+            out.append(_meta("thread_name", pid, tid, name=thread))
+            out.append(_meta("thread_sort_index", pid, tid, sort_index=tid - first[proc]))
+        return out
+
+
+def _meta(what: str, pid: int, tid: int, **args: Any) -> dict[str, Any]:
+    return {"name": what, "ph": "M", "ts": 0, "pid": pid, "tid": tid, "args": args}
+
+
+def chrome_trace(result: Result) -> dict[str, Any]:
+    """The run as Chrome Trace Event Format (JSON object form) for Perfetto and
+    chrome://tracing: processes as pids, descriptors, windows and event objects as
+    threads, calls as slices, other records as instants, ``cause`` links as flows."""
+    trace = result.trace
+    by_seq = {r.seq: r for r in trace}
+    blocked = _blocked_calls(trace)
+    track = {r.seq: _thread(r) for r in trace}
+    for call_seq, block in blocked.items():
+        track[block.seq] = track[call_seq]  # the wait shows on the call's own track
+    ids = _Ids(result, list(track.values()))
+
+    groups: dict[int, list[dict[str, Any]]] = {}
+    keys: dict[int, GroupKey] = {}
+    for rec in trace:
+        proc, thread = track[rec.seq]
+        event: dict[str, Any] = {
+            "name": _name(rec),
+            "cat": rec.kind,
+            "ts": rec.t_us,
+            "pid": ids.pid[proc],
+            "tid": ids.tid[(proc, thread)],
+            "args": {**rec.to_dict(), "text": record_text(rec)},
+        }
+        dur = 0
+        if rec.kind == "call":
+            block = blocked.get(rec.seq)
+            if block is not None:
+                event["ts"] = block.t_us
+                event["args"]["blocked_us"] = rec.t_us - block.t_us
+            dur = max(1, rec.t_us - event["ts"])
+            event.update(ph="X", dur=dur)
+        else:
+            event.update(ph="i", s="t")
+        groups[rec.seq] = [event]
+        keys[rec.seq] = (event["ts"], -dur if dur > 1 else 0, rec.seq)
+
+    flows = 0
+    for rec in trace:
+        cause = by_seq.get(rec.cause) if rec.cause is not None else None
+        if cause is None:
+            continue
+        # the arrow runs forward in time: a verdict dated at its occurrence but blamed on
+        # a later call starts at the verdict (viewers drop arrows that go back in time)
+        start, finish = sorted((cause.seq, rec.seq), key=keys.__getitem__)
+        flow = {"name": f"{cause.kind} -> {rec.kind}", "cat": "cause", "id": rec.seq}
+        for seq, ph in ((start, "s"), (finish, "f")):
+            head = groups[seq][0]
+            step = {**flow, "ph": ph, "ts": head["ts"], "pid": head["pid"], "tid": head["tid"]}
+            if ph == "f":
+                step["bp"] = "e"
+            groups[seq].append(step)
+        flows += 1
+
+    events = ids.metadata()
+    for seq in sorted(groups, key=keys.__getitem__):
+        events.extend(groups[seq])
+    return {
+        "displayTimeUnit": "ms",
+        "otherData": {
+            "scenario": result.plan.name,
+            "title": result.plan.title,
+            "profile": result.profile,
+            "records": len(trace),
+            "flows": flows,
+        },
+        "traceEvents": events,
+    }
+
+
+def _name(rec: TraceRecord) -> str:
+    """Short, groupable names: the call, or the kind and the FD_ event."""
+    if rec.kind == "call":
+        return rec.call or "call"
+    return f"{rec.kind} {rec.event}" if rec.event else rec.kind
+
+
+def write_chrome(result: Result, fh: IO[str]) -> None:
+    """Write :func:`chrome_trace` as JSON, keys sorted: the same run gives the same bytes."""
+    # dumps, not dump: only the one-shot encoder is the fast C one
+    fh.write(json.dumps(chrome_trace(result), sort_keys=True, separators=(",", ":")))
+    fh.write("\n")
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell: strings as they are, None empty, everything else as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def write_csv(result: Result, fh: IO[str]) -> None:
+    """One row per record, the trace fields plus ``profile`` (open ``fh`` with
+    ``newline=""``), so spreadsheets and scripts can filter and pivot a run."""
+    out = csv.writer(fh)
+    out.writerow([*FIELDS, "profile"])
+    for rec in result.trace:
+        out.writerow([*(_cell(getattr(rec, name)) for name in FIELDS), result.profile])
+
+
+def to_records(result: Result) -> list[dict[str, Any]]:
+    """The trace as plain dicts with every field, for scripts that do not import simnotify
+    types."""
+    return [rec.to_dict() for rec in result.trace]
+
+
+def to_dataframe(result: Result) -> pd.DataFrame:
+    """The trace as a pandas DataFrame (columns: the fields plus ``profile``).
+
+    pandas is optional: it is imported here, on first use, and only this call needs it.
+    """
+    try:
+        import pandas
+    except ImportError:
+        raise RuntimeError("to_dataframe needs pandas: pip install pandas") from None
+    frame = pandas.DataFrame(to_records(result), columns=list(FIELDS))
+    frame = frame.astype({"cause": "Int64", "gen": "Int64"})
+    frame["profile"] = result.profile
+    return frame
