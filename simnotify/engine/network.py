@@ -137,9 +137,13 @@ class Network:
         """MSG_OOB data travels in order but outside the receive window."""
         peer = src.peer
         if peer is not None:
+            src.inflight += nbytes  # counted in flight, so no byte is ever unaccounted for
             self._send_segment(src, self._oob_arrival, src, peer, nbytes)
+        else:
+            self.world.bytes_dropped += nbytes
 
     def _oob_arrival(self, src: UnderlyingSocket, dst: UnderlyingSocket, nbytes: int) -> None:
+        src.inflight -= nbytes
         if dst.closed or dst.shut_recv or dst.aborted or dst.rst:
             self.world.bytes_dropped += nbytes
             return

@@ -273,10 +273,14 @@ class World:
         """``proc`` began a handed step: the next one of this instant may be handed out."""
         self._dispatch()
 
-    def run(self) -> None:
-        """Run until ``plan.until_us`` inclusive; raises SimulationLimitError on runaway."""
+    def start(self) -> None:
+        """Set up time 0: connected pairs, the processes and the step dispatcher."""
         self._connect_pairs()
         for proc in self.processes.values():
             proc.start()
         self.env.process(self._feed_steps())
+
+    def run(self) -> None:
+        """Run until ``plan.until_us`` inclusive; raises SimulationLimitError on runaway."""
+        self.start()
         self.env.run(until=self.plan.until_us + 1)
