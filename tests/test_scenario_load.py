@@ -340,7 +340,7 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
         pytest.param(
             '[processes.A]\non.FD_READ = [{ call = "recv", bytes = 1, expect = true }]\n',
             "s.toml:5: processes.A.on.FD_READ[0].expect: expected a number, a string or a list, "
-            "or a table keyed by profile",
+            "or a table keyed by profile, got true",
             id="expect-type",
         ),
         pytest.param(
@@ -504,7 +504,10 @@ def test_binary_garbage() -> None:
     assert problems(bytes(range(256)) * 4) == [  # 0x0a ends line 1; 0x80 is on line 2
         "s.toml:2: not UTF-8 text (cannot read b'\\x80'); save it as UTF-8"
     ]
-    assert problems(b"\x00\x01\x02") == ["s.toml:1: TOML syntax: invalid statement (column 1)"]
+    assert problems(b"\x00\x01\x02") == [
+        "s.toml:1: TOML syntax: invalid statement (column 1); "
+        "the file holds NUL bytes: is it UTF-16 or binary? Save it as UTF-8 text"
+    ]
 
 
 def test_byte_order_mark_is_accepted() -> None:

@@ -21,8 +21,10 @@ from .errors import describe, quote, unknown
 
 #: Longest name (process, descriptor, event object, window, id, ...).
 NAME_MAX = 200
-#: Longest free text (title, description).
+#: Longest free text (description).
 TEXT_MAX = 100_000
+#: Longest title (one line).
+TITLE_MAX = 1_000
 #: Largest byte count in a call or buffer size.
 BYTES_MAX = 2**31
 #: Largest count or integer result an expectation may name.
@@ -110,6 +112,17 @@ def _check_text(value: object) -> str:
 
 
 Text = Annotated[str, _checked(_check_text, str)]
+
+
+def _check_title(value: object) -> str:
+    text = _string(value, "a string", TITLE_MAX)
+    if not text.isprintable():  # a newline or a control code would break the listing
+        fail("title", "must be one line of printable text (put the rest in 'description')")
+    return text
+
+
+#: A scenario's title: one line, shown in listings, timelines and plots.
+Title = Annotated[str, _checked(_check_title, str)]
 
 
 def _check_endpoint(value: object) -> str:

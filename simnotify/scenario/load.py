@@ -26,6 +26,7 @@ _TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
 _LONG_NUMBER = re.compile(r"[0-9_]{4000,}")
 #: A long key that tomllib quotes back ("cannot declare ('processes', 'aaa...') twice").
 _LONG_QUOTED = re.compile(r"'[^'\n]{60,}'")
+_KEY_AT_LINE_START = re.compile(r"[ \t]*([A-Za-z0-9_.\- \t]{1,60}?)[ \t]*=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +69,10 @@ def loads(
     """Validate scenario text (or the bytes of a file); raises ``ScenarioError``."""
     text = _decode(text, source, limits)
     raw = _parse(text, source)
-    lines = LineMap(text)
-    problems = _over_limits(raw, lines, source, limits)
+    problems = _over_limits(raw, text, source, limits)
     if problems:
         raise ScenarioError(problems)
+    lines = LineMap(text)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -113,6 +114,8 @@ def _decode(text: str | bytes, source: str, limits: LoadLimits) -> str:
         line = exc.object[: exc.start].count(b"\n" if isinstance(text, bytes) else "\n") + 1
         bad = exc.object[exc.start : exc.start + 1]
         message = f"not UTF-8 text (cannot read {bad!r}); save it as UTF-8"
+        if exc.object[exc.start : exc.start + 2] in (b"\xff\xfe", b"\xfe\xff"):
+            message = "UTF-16 text (found a UTF-16 byte-order mark); save it as UTF-8"
         raise _fail(source, line, message) from None
     return text
 
@@ -123,14 +126,16 @@ def _parse(text: str, source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
-        line = text.count("\n") + 1
+        line, column = text.count("\n") + 1, 0
         position = _TOML_POSITION.search(message)
         if position is not None:
-            line = int(position.group(1))
-            message = f"{message[: position.start()]} (column {position.group(2)})"
+            line, column = int(position.group(1)), int(position.group(2))
+            message = f"{message[: position.start()]} (column {column})"
+        hint = _syntax_hint(str(exc), text, line, column)
         message = _TOML_AT_END.sub(" (at end of file)", message)
         message = _LONG_QUOTED.sub(lambda m: f"{m.group()[:60]}…'", message)
-        raise _fail(source, line, f"TOML syntax: {message[:1].lower()}{message[1:]}") from None
+        message = f"TOML syntax: {message[:1].lower()}{message[1:]}{hint}"
+        raise _fail(source, line, message) from None
     except RecursionError:
         raise _fail(source, 1, "arrays or tables are nested too deeply") from None
     except ValueError:  # int() refuses numbers with thousands of digits
@@ -139,11 +144,37 @@ def _parse(text: str, source: str) -> dict[str, Any]:
         raise _fail(source, line, "a number has too many digits") from None
 
 
-def _over_limits(
-    raw: dict[str, Any], lines: LineMap, source: str, limits: LoadLimits
-) -> list[Problem]:
-    """Counts beyond ``limits``, checked on the raw data before validating anything."""
-    problems: list[Problem] = []
+def _syntax_hint(message: str, text: str, line: int, column: int = 0) -> str:
+    """What usually causes tomllib's terser messages, as ``"; ..."`` (or ``""``)."""
+    if "\x00" in text:
+        return "; the file holds NUL bytes: is it UTF-16 or binary? Save it as UTF-8 text"
+    if "(at end of document)" in message:
+        return "; is an array [ or an inline table { not closed?"
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+    at = text[start + column - 1 : start + column] if column > 0 else ""
+    if message.startswith(("Invalid initial character for a key part", "Unclosed inline table")):
+        if at in ("\n", "\r", ""):
+            return "; an inline table { ... } must end with '}' on the same line"
+        if at == "}":
+            return "; remove the comma before '}' (inline tables allow no trailing comma)"
+    if message.startswith("Illegal character") and at == "\n":
+        return '; is a string not closed on this line? (text over several lines needs """)'
+    if message.startswith("Cannot overwrite a value"):
+        key = _KEY_AT_LINE_START.match(text, start)
+        if key is not None:
+            return f"; {key.group(1).strip()} is set twice"
+    return ""
+
+
+def _over_limits(raw: dict[str, Any], text: str, source: str, limits: LoadLimits) -> list[Problem]:
+    """Counts beyond ``limits``, checked on the raw data before validating anything.
+
+    Lines are looked up only for what is over a limit, with a scan that stops at the
+    first such path: an oversized file is refused without walking all of it.
+    """
+    found: list[tuple[tuple[str, ...], str]] = []
 
     def over(path: tuple[str, ...], items: object, limit: int, what: str, field: str) -> bool:
         if isinstance(items, list | dict) and len(items) > limit:
@@ -152,20 +183,23 @@ def _over_limits(
                 f"has {len(items)} {what}; at most {limit} allowed: "
                 f"raise the limit with {flag} (LoadLimits.{field})"
             )
-            problems.append(Problem(source, lines.line(path), format_path(path), message))
+            found.append((path, message))
             return True
         return False
 
     over(("steps",), raw.get("steps"), limits.max_steps, "steps", "max_steps")
     processes = raw.get("processes")
-    if over(("processes",), processes, limits.max_processes, "processes", "max_processes"):
-        return problems
-    for name, process in processes.items() if isinstance(processes, dict) else ():
-        handlers = process.get("on") if isinstance(process, dict) else None
-        for key, calls in handlers.items() if isinstance(handlers, dict) else ():
-            path = ("processes", name, "on", key)
-            over(path, calls, limits.max_handlers, "calls", "max_handlers")
-    return problems
+    if not over(("processes",), processes, limits.max_processes, "processes", "max_processes"):
+        for name, process in processes.items() if isinstance(processes, dict) else ():
+            handlers = process.get("on") if isinstance(process, dict) else None
+            for key, calls in handlers.items() if isinstance(handlers, dict) else ():
+                path = ("processes", name, "on", key)
+                over(path, calls, limits.max_handlers, "calls", "max_handlers")
+    if not found:
+        return []
+    lines = LineMap(text, until=found[0][0] if len(found) == 1 else None)
+    problems = [Problem(source, lines.line(path), format_path(path), msg) for path, msg in found]
+    return sorted(problems, key=lambda problem: problem.line)
 
 
 def _validation_problems(

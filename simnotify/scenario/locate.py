@@ -7,6 +7,7 @@ so it never raises, never recurses, and does a bounded amount of work per charac
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tomllib
 from collections.abc import Sequence
@@ -38,11 +39,18 @@ _SIMPLE_PAIR = re.compile(
 class LineMap:
     """Where each key and array element of a TOML text starts (1-based lines)."""
 
-    __slots__ = ("_lines",)
+    __slots__ = ("_lines", "_until")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, until: Path | None = None) -> None:
+        """Scan ``text``; with ``until``, stop as soon as that path is found.
+
+        A hostile file can be millions of array elements long; the line of one key near
+        its top (``steps``, say) should not cost a scan of all of them.
+        """
         self._lines: dict[Path, int] = {}
-        _Scanner(text, self).run()
+        self._until = until
+        with contextlib.suppress(_Found):
+            _Scanner(text, self).run()
 
     def line(self, path: Sequence[str | int]) -> int:
         """Line of ``path``, or of its nearest existing prefix (1 for none)."""
@@ -57,6 +65,8 @@ class LineMap:
     def define(self, path: Path, line: int) -> None:
         """Note a table or key (first definition wins)."""
         self._lines.setdefault(path, line)
+        if path == self._until:
+            raise _Found
 
     def define_item(self, path: Path, line: int) -> None:
         """Note an array element or inline-table key; skipped when on its parent's line.
@@ -66,6 +76,12 @@ class LineMap:
         """
         if path not in self._lines and self.line(path[:-1]) != line:
             self._lines[path] = line
+        if path == self._until:
+            raise _Found
+
+
+class _Found(Exception):
+    """Ends a scan that has found the path it was looking for."""
 
 
 class _Frame:

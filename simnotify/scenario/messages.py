@@ -74,6 +74,8 @@ def error_path(error: ErrorDetails, data: Any) -> Path:
 def error_message(error: ErrorDetails, path: Path) -> str:
     """What is wrong and, where possible, how to fix it."""
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind == f"{CUSTOM_ERROR}expect":  # a discriminator's message: the value is not in it
+        return f"{error['msg']}, got {describe(value)}"
     if kind.startswith(CUSTOM_ERROR):
         return error["msg"]
     if kind == "missing":

@@ -49,6 +49,7 @@ from .fields import (
     Text,
     Time,
     Timeout,
+    Title,
     WindowName,
     fail,
 )
@@ -400,7 +401,7 @@ class Scenario(_Model):
 
     format: Literal["simnotify/1"]
     name: ScenarioName
-    title: Text | None = None
+    title: Title | None = None
     description: Text = ""
     profile: ProfileName = "observed"
     seed: Seed = 0
