@@ -30,6 +30,7 @@ Canonical call arguments (``Call.args``), by key:
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,12 +70,28 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Jitter:
+    """Random extra delay: uniform in [low, high] or exponential with mean ``high``."""
+
+    kind: str  # "uniform" | "exp"
+    low_us: int
+    high_us: int
+
+    def draw(self, rng: random.Random) -> int:
+        """One delay in whole microseconds, from the run's own generator."""
+        if self.kind == "exp":
+            return self.low_us + round(rng.expovariate(1.0 / self.high_us)) if self.high_us else 0
+        return rng.randint(self.low_us, self.high_us)
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """A call made by ``process`` at absolute time ``at_us`` (file order breaks ties)."""
 
     at_us: int
     process: str
     call: Call
+    jitter: Jitter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +114,7 @@ class NetworkPlan:
     recv_buffer: int = 65_536
     send_buffer: int = 65_536
     handle_time_us: int = 50
+    jitter: Jitter | None = None  # added to every one-way latency, drawn per segment
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,12 +19,20 @@ if TYPE_CHECKING:
 class Network:
     """Moves bytes, FINs and RSTs between connected sockets and raises their events."""
 
-    __slots__ = ("latency", "notifier", "world")
+    __slots__ = ("_jitter", "_latency", "notifier", "world")
 
     def __init__(self, world: World, notifier: Notifier, latency_us: int) -> None:
         self.world = world
         self.notifier = notifier
-        self.latency = latency_us
+        self._latency = latency_us
+        self._jitter = world.plan.network.jitter
+
+    @property
+    def latency(self) -> int:
+        """One-way delay of the next segment: the base latency plus this run's jitter."""
+        if self._jitter is None:
+            return self._latency
+        return self._latency + self._jitter.draw(self.world.rng)
 
     # -- scheduling -------------------------------------------------------------
 

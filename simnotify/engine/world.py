@@ -6,8 +6,10 @@ scenario with the same seed always gives the same trace.
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from collections.abc import Generator
+from dataclasses import replace
 from typing import Any
 
 import simpy
@@ -72,6 +74,7 @@ class World:
         self.notifier = Notifier(self, profile)
         self.network = Network(self, self.notifier, plan.network.latency_us)
         self.api = Api(self)
+        self.rng = random.Random(plan.seed)  # the run's only source of randomness
         self.processes: dict[str, SimProcess] = {
             p.name: SimProcess(self, p) for p in plan.processes
         }
@@ -238,10 +241,24 @@ class World:
 
     # -- steps ---------------------------------------------------------------------------
 
+    def _timed_steps(self) -> list[Step]:
+        """Steps at their times for this run: jittered ones moved by a seeded draw, then
+        ordered by time with file order breaking ties."""
+        steps = self.plan.steps
+        if not any(st.jitter for st in steps):
+            return list(steps)
+        rng = self.rng
+        timed = [
+            (st.at_us + st.jitter.draw(rng), i, st) if st.jitter else (st.at_us, i, st)
+            for i, st in enumerate(steps)
+        ]
+        timed.sort(key=lambda t: (t[0], t[1]))
+        return [replace(st, at_us=at) for at, _, st in timed if at <= self.plan.until_us]
+
     def _feed_steps(self) -> Generator[simpy.Event, None, None]:
         """At each step time, queue that instant's steps in file order and hand them out."""
         env = self.env
-        steps = self.plan.steps
+        steps = self._timed_steps()
         i = 0
         while i < len(steps):
             at = steps[i].at_us
