@@ -73,3 +73,31 @@ def _shown(text: str) -> str:
 def format_time(us: int) -> str:
     """Render microseconds as milliseconds with three decimals: ``12.000ms``."""
     return f"{us // 1000}.{us % 1000:03d}ms"
+
+
+_UNIFORM_RE = re.compile(r"^\s*([0-9.]+)\s*(us|ms|s)?\s*\.\.\s*([0-9.]+)\s*(us|ms|s)\s*$")
+_EXP_RE = re.compile(r"^\s*exp\(\s*(.+?)\s*\)\s*$")
+
+
+def parse_jitter(text: object) -> tuple[str, int, int]:
+    """``"0..2ms"`` -> ("uniform", 0, 2000); ``"exp(500us)"`` -> ("exp", 0, 500).
+
+    In ``A..B`` the unit of B also applies to A when A has none.
+    """
+    if not isinstance(text, str):
+        raise TimeError('expected a jitter such as "0..2ms" or "exp(500us)"')
+    m = _EXP_RE.match(text)
+    if m is not None:
+        mean, _ = parse_time(m.group(1))
+        return "exp", 0, mean
+    m = _UNIFORM_RE.match(text)
+    if m is None:
+        raise TimeError(
+            f'cannot read jitter {text!r}: write a range such as "0..2ms" (uniform) '
+            'or "exp(500us)" (exponential with that mean)'
+        )
+    low, _ = parse_time(m.group(1) + (m.group(2) or m.group(4)))
+    high, _ = parse_time(m.group(3) + m.group(4))
+    if low > high:
+        raise TimeError(f"jitter {text!r} runs backwards: the lower bound comes first")
+    return "uniform", low, high

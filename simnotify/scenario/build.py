@@ -15,13 +15,14 @@ from ..plan import (
     Call,
     ConnectionPlan,
     Expect,
+    Jitter,
     NetworkPlan,
     OutcomeExpect,
     Plan,
     ProcessPlan,
     Step,
 )
-from ..units import parse_time
+from ..units import parse_jitter, parse_time
 from ..winsock import EVENT_NAMES
 from .checks import check
 from .errors import Path, ScenarioError
@@ -30,7 +31,7 @@ from .load import DEFAULT_LIMITS
 from .model import CallModel, Process, Scenario
 
 #: Model fields that describe the call rather than being its arguments.
-_NOT_ARGS = frozenset({"call", "expect", "id", "at", "process"})
+_NOT_ARGS = frozenset({"call", "expect", "id", "at", "process", "jitter"})
 #: File keys whose canonical argument name differs (plan.py's table).
 _ARG_NAMES = {
     "protocol_info": "info",
@@ -53,6 +54,7 @@ def build(scenario: Scenario) -> Plan:
         recv_buffer=sc.network.recv_buffer,
         send_buffer=sc.network.send_buffer,
         handle_time_us=_us(sc.network.handle_time),
+        jitter=_jitter(sc.network.jitter),
     )
     times = sc.step_times()
     order = sorted(range(len(times)), key=times.__getitem__)  # stable: ties keep file order
@@ -63,7 +65,13 @@ def build(scenario: Scenario) -> Plan:
             _process(sc, name, process, network) for name, process in sc.processes.items()
         ),
         steps=tuple(
-            Step(times[i], sc.steps[i].process, _call(sc, sc.steps[i], ("steps", i))) for i in order
+            Step(
+                times[i],
+                sc.steps[i].process,
+                _call(sc, sc.steps[i], ("steps", i)),
+                _jitter(sc.steps[i].jitter),  # type: ignore[attr-defined]  # step models have it
+            )
+            for i in order
         ),
         connections=tuple(
             ConnectionPlan(
@@ -90,6 +98,10 @@ def build(scenario: Scenario) -> Plan:
         seed=sc.seed,
         source=sc.source,
     )
+
+
+def _jitter(text: str | None) -> Jitter | None:
+    return None if text is None else Jitter(*parse_jitter(text))
 
 
 def _us(text: str) -> int:

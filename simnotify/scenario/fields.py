@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from ..plan import PROTOCOL_INFO
 from ..profiles import PROFILES
-from ..units import TimeError, parse_time
+from ..units import TimeError, parse_jitter, parse_time
 from ..winsock import ERROR_NAMES, EVENT_NAMES, V1_BITS
 from .errors import describe, quote, unknown
 
@@ -165,6 +165,20 @@ _check_time = _time_check(relative=False)
 Time = Annotated[str, _checked(_check_time, str)]
 #: A step time: absolute, or ``"+1ms"`` relative to the previous step.
 StepTime = Annotated[str, _checked(_time_check(relative=True), str)]
+
+
+def _check_jitter(value: object) -> str:
+    if isinstance(value, str) and len(value) > NAME_MAX:
+        fail("jitter", f"is longer than {NAME_MAX} characters")
+    try:
+        parse_jitter(value)
+    except TimeError as exc:
+        fail("jitter", str(exc))
+    return value  # type: ignore[return-value]  # parse_jitter accepted it, so a str
+
+
+#: Random extra delay: ``"0..2ms"`` (uniform) or ``"exp(500us)"`` (exponential mean).
+JitterSpec = Annotated[str, _checked(_check_jitter, str)]
 
 
 def _check_timeout(value: object) -> str:

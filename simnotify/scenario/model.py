@@ -37,6 +37,7 @@ from .fields import (
     Expectation,
     HandlerKey,
     InfoName,
+    JitterSpec,
     MessageName,
     OptionValue,
     ProcessName,
@@ -296,7 +297,11 @@ HANDLER_MODELS: dict[str, type[CallModel]] = {
 
 def _step_model(model: type[CallModel]) -> type[CallModel]:
     """The step form of a call: adds ``at`` and ``process``; a step must name its socket."""
-    fields: dict[str, Any] = {"at": (StepTime, ...), "process": (ProcessName, ...)}
+    fields: dict[str, Any] = {
+        "at": (StepTime, ...),
+        "process": (ProcessName, ...),
+        "jitter": (JitterSpec | None, None),
+    }
     if "socket" in model.model_fields:
         fields["socket"] = (DescName, ...)
     if model is WSASocket:
@@ -336,6 +341,7 @@ class Network(_Model):
     recv_buffer: BufferSize = _NETWORK_DEFAULTS.recv_buffer
     send_buffer: BufferSize = _NETWORK_DEFAULTS.send_buffer
     handle_time: Time = f"{_NETWORK_DEFAULTS.handle_time_us}us"
+    jitter: JitterSpec | None = None  # added to every one-way latency
 
 
 class Process(_Model):
