@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -28,6 +30,7 @@ from .report import (
 from .result import Result
 from .runner import run_plan
 from .scenario import LoadLimits, Scenario, ScenarioError, build, load
+from .sweep import SweepError, set_parameter, sweep
 from .trace import write_jsonl
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -64,9 +67,21 @@ def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | 
     return plans
 
 
-def _with_limit(plan: Plan, max_happenings: int) -> Plan:
-    from dataclasses import replace
+def _overrides(plan: Plan, args: argparse.Namespace) -> Plan:
+    """``--seed`` and ``--set KEY=VALUE``: replay one run of a sweep exactly."""
+    for item in getattr(args, "set", None) or []:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UserError(f"--set {item}: write KEY=VALUE, e.g. network.latency=200us")
+        try:
+            plan = set_parameter(plan, key.strip(), value.strip())
+        except SweepError as exc:
+            raise UserError(f"--set {exc}") from None
+    seed = getattr(args, "seed", None)
+    return plan if seed is None else replace(plan, seed=seed)
 
+
+def _with_limit(plan: Plan, max_happenings: int) -> Plan:
     return replace(plan, limits=Limits(max_happenings=max_happenings))
 
 
@@ -96,7 +111,9 @@ def _run_one(plan: Plan, profile: str) -> Result:
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     """Run scenarios; print timelines, verdicts, expectations and profile differences."""
-    plans = _load_plans(args.files, _limits(args), args.max_happenings)
+    plans = [
+        _overrides(p, args) for p in _load_plans(args.files, _limits(args), args.max_happenings)
+    ]
     runs = [
         (plan, [_run_one(plan, prof) for prof in _profiles(plan, args.profile)]) for plan in plans
     ]
@@ -208,9 +225,61 @@ def _save_plot(results: list[Result], path: Path) -> None:
 def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     """Draw the timeline of one scenario (both profiles stacked with --profile both)."""
     (plan,) = _load_plans([args.file], _limits(args), args.max_happenings)
+    plan = _overrides(plan, args)
     results = [_run_one(plan, prof) for prof in _profiles(plan, args.profile)]
     _save_plot(results, Path(args.output))
     print(f"timeline written to {args.output}", file=out)
+    return EXIT_OK
+
+
+def _executor(args: argparse.Namespace) -> Executor | None:
+    if args.dask:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise UserError("--dask needs the dask extra: pip install 'simnotify[dask]'") from None
+        return Client(args.dask).get_executor()  # type: ignore[no-any-return]
+    if args.jobs > 1:
+        return ProcessPoolExecutor(max_workers=args.jobs)
+    return None
+
+
+def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
+    """Many seeded runs per value of one parameter: probabilities with 95% intervals."""
+    (plan,) = _load_plans([args.file], _limits(args), args.max_happenings)
+    vary = None
+    if args.vary:
+        key, eq, values = args.vary.partition("=")
+        if not eq or not values:
+            raise UserError(
+                f"--vary {args.vary}: write KEY=V1,V2,... e.g. network.latency=50us,1ms"
+            )
+        vary = (key.strip(), [v.strip() for v in values.split(",") if v.strip()])
+    profiles = _profiles(plan, args.profile)
+    executor = _executor(args)
+    try:
+        for prof in profiles:
+            result = sweep(
+                plan, args.runs, vary, prof, executor, args.seed, progress=sys.stderr.isatty()
+            )
+            for line in result.table():
+                print(line, file=out)
+            print(file=out)
+            if args.plot:
+                path = Path(args.plot)
+                if len(profiles) > 1:
+                    path = path.with_name(f"{path.stem}.{prof}{path.suffix}")
+                result.plot().savefig(path, dpi=110)
+                print(f"plot written to {path}", file=out)
+    except SweepError as exc:
+        raise UserError(f"--vary {exc}") from None
+    except SimulationLimitError as exc:
+        raise UserError(f"{plan.source}: {exc}") from None
+    finally:
+        if isinstance(executor, ProcessPoolExecutor):
+            executor.shutdown()
+    key = f" --set {vary[0]}=VALUE" if vary else ""
+    print(f"replay a run: simnotify run {args.file} --seed SEED{key}", file=out)
     return EXIT_OK
 
 
@@ -282,6 +351,13 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--csv", metavar="F.csv", help="write the trace as CSV")
     run.add_argument("--quiet", action="store_true", help="no timeline, only the summary")
     run.add_argument("--json", action="store_true", help="print verdicts and failures as JSON")
+    run.add_argument("--seed", type=int, help="seed for random timing (replays a sweep run)")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="change a parameter, e.g. network.latency=200us (repeatable)",
+    )
     run.add_argument("--plot", metavar="F.png|F.svg", help="draw the timeline (per scenario)")
     run.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
     run.set_defaults(func=cmd_run)
@@ -302,7 +378,27 @@ def parser() -> argparse.ArgumentParser:
         help="semantic profile (default: the scenario's own; both: stacked)",
     )
     plot.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
+    plot.add_argument("--seed", type=int, help="seed for random timing")
+    plot.add_argument("--set", action="append", metavar="KEY=VALUE", help="change a parameter")
     plot.set_defaults(func=cmd_plot)
+
+    sw = sub.add_parser("sweep", parents=[limits], help="probability of each outcome over runs")
+    sw.add_argument("file", metavar="FILE")
+    sw.add_argument("--runs", type=_positive, default=100, help="seeded runs per value (100)")
+    sw.add_argument(
+        "--vary",
+        metavar="KEY=V1,V2,...",
+        help="parameter to vary, e.g. network.latency=50us,200us,1ms",
+    )
+    sw.add_argument(
+        "--profile", choices=PROFILE_CHOICES, help="semantic profile (default: the scenario's own)"
+    )
+    sw.add_argument("--seed", type=int, help="first seed (default: the scenario's seed)")
+    sw.add_argument("--jobs", type=_positive, default=1, help="local worker processes")
+    sw.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler")
+    sw.add_argument("--plot", metavar="F.png|F.svg", help="probability against the parameter")
+    sw.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
+    sw.set_defaults(func=cmd_sweep)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(func=cmd_schema)

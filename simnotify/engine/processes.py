@@ -290,7 +290,7 @@ class SimProcess:
             self.destroy_window(w, cause)
         for ev in self.event_list:
             ev.closed = True
-        for info in self.infos_pending:
+        for info in self.infos:  # imported or not: an exited target's infos let go (semantics 2)
             api.drop_info(info, cause)
         self.infos_pending.clear()
         self.handed.clear()

@@ -1,0 +1,261 @@
+"""Timing sweeps: how likely is a loss, per parameter value, over many seeded runs.
+
+Every run is independent and seeded (seed = base seed + replication index, the same
+seeds for every parameter value), so a sweep gives the same table whichever
+``concurrent.futures.Executor`` runs it, and any outcome can be replayed with
+``simnotify run FILE --seed S --set KEY=VALUE``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from .plan import Plan
+from .runner import run_plan, to_plan
+from .units import parse_time
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .scenario import Scenario
+
+#: (kind, process, event) of a finding; event "-" for process-level findings (hang).
+Outcome = tuple[str, str, str]
+#: Runs per task sent to an executor: amortises the cost of shipping the plan.
+BATCH = 50
+_TIME_KEYS = ("latency", "ipc_delay", "handle_time")
+_INT_KEYS = ("recv_buffer", "send_buffer")
+
+
+class SweepError(ValueError):
+    """A ``--vary``/``--set`` the scenario cannot take; the message says why."""
+
+
+def set_parameter(plan: Plan, key: str, value: str) -> Plan:
+    """``plan`` with one parameter changed: ``network.latency``, ``network.recv_buffer``,
+    ``processes.NAME.handle_time``, ``seed`` ... (values as in scenario files)."""
+    parts = key.split(".")
+    try:
+        if parts == ["seed"]:
+            return replace(plan, seed=int(value))
+        if len(parts) == 2 and parts[0] == "network" and parts[1] in _TIME_KEYS:
+            net = replace(plan.network, **{f"{parts[1]}_us": parse_time(value)[0]})
+            return replace(plan, network=net)
+        if len(parts) == 2 and parts[0] == "network" and parts[1] in _INT_KEYS:
+            return replace(plan, network=replace(plan.network, **{parts[1]: int(value)}))
+        if len(parts) == 3 and parts[0] == "processes" and parts[2] == "handle_time":
+            names = [p.name for p in plan.processes]
+            if parts[1] not in names:
+                raise SweepError(f"{key}: no process {parts[1]!r} (processes: {', '.join(names)})")
+            us = parse_time(value)[0]
+            procs = tuple(
+                replace(p, handle_time_us=us) if p.name == parts[1] else p for p in plan.processes
+            )
+            return replace(plan, processes=procs)
+    except ValueError as exc:
+        if isinstance(exc, SweepError):
+            raise
+        raise SweepError(f"{key}={value}: {exc}") from None
+    known = "seed, network.latency, network.ipc_delay, network.handle_time, "
+    raise SweepError(
+        f"cannot vary {key!r}; known: {known}network.recv_buffer, network.send_buffer, "
+        "processes.NAME.handle_time"
+    )
+
+
+def _outcomes(plan: Plan, profile: str, seed: int) -> frozenset[Outcome]:
+    res = run_plan(replace(plan, seed=seed), profile)
+    return frozenset(
+        (v.kind, v.process, v.event or "-") for v in res.verdicts if v.kind != "withdrawn"
+    )
+
+
+def run_batch(plan: Plan, profile: str, seeds: Sequence[int]) -> list[frozenset[Outcome]]:
+    """The findings of one run per seed (a task for an executor; module-level to pickle)."""
+    return [_outcomes(plan, profile, s) for s in seeds]
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval for k successes in n runs (sound near 0 and 1)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    low = 0.0 if k == 0 else max(0.0, mid - half)
+    high = 1.0 if k == n else min(1.0, mid + half)
+    return low, high
+
+
+@dataclass(slots=True)
+class SweepRow:
+    """All runs at one parameter value."""
+
+    value: str
+    runs: int
+    counts: dict[Outcome, int] = field(default_factory=dict)
+    example: dict[Outcome, int] = field(default_factory=dict)  # first seed showing it
+    clean_example: int | None = None  # a seed with no lost, stale, spurious or hang
+
+    def probability(self, outcome: Outcome) -> tuple[float, float, float]:
+        """(estimate, low, high) of the share of runs showing ``outcome``."""
+        k = self.counts.get(outcome, 0)
+        low, high = wilson(k, self.runs)
+        return k / self.runs if self.runs else 0.0, low, high
+
+
+@dataclass(slots=True)
+class SweepResult:
+    """The table of a sweep: one row per parameter value."""
+
+    scenario: str
+    profile: str
+    parameter: str | None
+    seeds: tuple[int, int]
+    rows: list[SweepRow]
+
+    def outcomes(self) -> list[Outcome]:
+        """Every outcome seen in any row, problems first."""
+        rank = {"lost": 0, "hang": 1, "stale": 2, "spurious": 3, "delivered": 4}
+        seen = {o for row in self.rows for o in row.counts}
+        return sorted(seen, key=lambda o: (rank.get(o[0], 9), o[1], o[2]))
+
+    def table(self) -> list[str]:
+        """Aligned text: value, outcome, probability with 95% interval, example seed."""
+        head = self.parameter or "value"
+        lines = [
+            f"sweep [{self.scenario}] under {self.profile}: {self.rows[0].runs if self.rows else 0}"
+            f" runs per value, seeds {self.seeds[0]}..{self.seeds[1]}",
+            f"{head:<22} {'outcome':<32} {'P':>6}  {'95% interval':<15} example seed",
+        ]
+        for row in self.rows:
+            first = True
+            for o in self.outcomes():
+                p, low, high = row.probability(o)
+                seed = row.example.get(o)
+                label = f"{o[0]} {o[2]} for {o[1]}" if o[2] != "-" else f"{o[0]} {o[1]}"
+                value = row.value if first else ""
+                lines.append(
+                    f"{value:<22} {label:<32} {p:>6.3f}  [{low:.3f}, {high:.3f}]  "
+                    f"{seed if seed is not None else '-'}"
+                )
+                first = False
+            clean = "-" if row.clean_example is None else str(row.clean_example)
+            lines.append(
+                f"{'':<22} {'(no loss, hang, stale, spurious)':<32} {'':>6}  {'':<15} {clean}"
+            )
+        return lines
+
+    def plot(self, outcomes: Iterable[Outcome] | None = None) -> Figure:
+        """Probability (with 95% intervals) of each loss and hang against the parameter."""
+        from matplotlib.figure import Figure
+
+        chosen = (
+            list(outcomes)
+            if outcomes is not None
+            else [o for o in self.outcomes() if o[0] in ("lost", "hang")]
+        )
+        fig = Figure(figsize=(7, 3.5), layout="constrained")
+        ax = fig.subplots()
+        xs = list(range(len(self.rows)))
+        for o in chosen:
+            est = [row.probability(o) for row in self.rows]
+            ys = [e[0] for e in est]
+            err = [
+                [y - e[1] for y, e in zip(ys, est, strict=True)],
+                [e[2] - y for y, e in zip(ys, est, strict=True)],
+            ]
+            label = f"{o[0]} {o[2]} for {o[1]}" if o[2] != "-" else f"{o[0]} {o[1]}"
+            ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=label)
+        ax.set_xticks(xs, [row.value for row in self.rows])
+        ax.set_xlabel(self.parameter or "value")
+        ax.set_ylabel("probability per run")
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_title(
+            f"{self.scenario} ({self.profile}), {self.rows[0].runs} runs per value", fontsize=10
+        )
+        if chosen:
+            ax.legend(fontsize=8)
+        return fig
+
+
+class _Serial(Executor):
+    """Runs each task at once in this process (the default executor)."""
+
+    def submit(
+        self, fn: Callable[..., object], /, *args: object, **kwargs: object
+    ) -> Future[object]:
+        fut: Future[object] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # delivered through the future, as executors do
+            fut.set_exception(exc)
+        return fut
+
+
+def _progress(total: int, enabled: bool) -> Callable[[int], None]:
+    if not enabled:
+        return lambda n: None
+    try:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="run", file=sys.stderr, leave=False)
+        return lambda n: bar.update(n)
+    except ImportError:
+        done = [0]
+
+        def show(n: int) -> None:
+            done[0] += n
+            print(f"\r{done[0]}/{total} runs", end="", file=sys.stderr, flush=True)
+
+        return show
+
+
+def sweep(
+    scenario: Scenario | Plan,
+    runs: int = 100,
+    vary: tuple[str, Sequence[str]] | None = None,
+    profile: str | None = None,
+    executor: Executor | None = None,
+    seed: int | None = None,
+    progress: bool = False,
+) -> SweepResult:
+    """Run ``runs`` seeded replications per value of one varied parameter."""
+    if runs < 1:
+        raise SweepError("runs must be at least 1")
+    base = to_plan(scenario)
+    prof = profile or base.profile
+    first = base.seed if seed is None else seed
+    seeds = list(range(first, first + runs))
+    values: Sequence[str | None] = list(vary[1]) if vary else [None]
+    plans = [set_parameter(base, vary[0], v) if vary and v is not None else base for v in values]
+    pool = executor or _Serial()
+    tick = _progress(runs * len(plans), progress)
+    futures = [
+        [pool.submit(run_batch, plan, prof, seeds[i : i + BATCH]) for i in range(0, runs, BATCH)]
+        for plan in plans
+    ]
+    rows = []
+    for value, batch_futures in zip(values, futures, strict=True):
+        row = SweepRow(value if value is not None else "(as written)", runs)
+        results: list[frozenset[Outcome]] = []
+        for fut in batch_futures:
+            got = fut.result()
+            results.extend(got)
+            tick(len(got))
+        for s, found in zip(seeds, results, strict=True):
+            for o in found:
+                row.counts[o] = row.counts.get(o, 0) + 1
+                row.example.setdefault(o, s)
+            if row.clean_example is None and not any(
+                o[0] in ("lost", "hang", "stale", "spurious") for o in found
+            ):
+                row.clean_example = s
+        rows.append(row)
+    return SweepResult(base.name, prof, vary[0] if vary else None, (seeds[0], seeds[-1]), rows)

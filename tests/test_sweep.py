@@ -1,0 +1,103 @@
+"""Sweeps: probabilities with intervals, replayable seeds, identical on every executor."""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import simnotify as sn
+from simnotify.cli import main
+from simnotify.sweep import SweepError, set_parameter, sweep, wilson
+
+ROOT = Path(__file__).resolve().parent.parent
+RACE = ROOT / "scenarios" / "prefork-handoff-race.toml"
+VARY = ("network.latency", ["50us", "200us", "1ms"])
+
+
+def test_wilson_interval_brackets_the_estimate() -> None:
+    assert wilson(0, 10)[0] == 0.0 and 0.2 < wilson(0, 10)[1] < 0.35
+    low, high = wilson(30, 100)
+    assert low < 0.3 < high and high - low < 0.2
+    assert wilson(100, 100)[1] == 1.0
+
+
+def test_sweep_table_and_replayed_examples_reproduce_their_outcome(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result = sweep(sn.load(RACE), runs=200, vary=VARY)
+    assert [row.value for row in result.rows] == VARY[1]
+    lost = ("lost", "W", "FD_READ")
+    short, _, long = (row.probability(lost)[0] for row in result.rows)
+    assert 0.1 < short < 0.6 and long == 0.0
+    for row in result.rows:
+        for outcome, seed in row.example.items():
+            code = main(
+                [
+                    "run",
+                    str(RACE),
+                    "--json",
+                    "--seed",
+                    str(seed),
+                    "--set",
+                    f"network.latency={row.value}",
+                ]
+            )
+            assert code in (0, 1)  # 1: the file's inline checks are pinned to its own seed
+            out = capsys.readouterr().out
+            kind, proc, event = outcome
+            assert f'"kind": "{kind}"' in out and f'"process": "{proc}"' in out, outcome
+            if event != "-":
+                assert f'"event": "{event}"' in out
+
+
+def test_process_pool_gives_the_serial_result() -> None:
+    serial = sweep(sn.load(RACE), runs=120, vary=VARY)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parallel = sweep(sn.load(RACE), runs=120, vary=VARY, executor=pool)
+    assert serial == parallel
+
+
+def test_dask_local_cluster_gives_the_serial_result() -> None:
+    distributed = pytest.importorskip("distributed")
+    serial = sweep(sn.load(RACE), runs=120, vary=VARY)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = sweep(sn.load(RACE), runs=120, vary=VARY, executor=client.get_executor())
+    assert serial == on_dask
+
+
+def test_sweep_command_prints_the_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    png = tmp_path / "p.png"
+    code = main(
+        [
+            "sweep",
+            str(RACE),
+            "--runs",
+            "60",
+            "--vary",
+            "network.latency=50us,1ms",
+            "--jobs",
+            "2",
+            "--plot",
+            str(png),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "sweep [prefork-handoff-race] under observed: 60 runs per value, seeds 1..60" in out
+    assert "lost FD_READ for W" in out and "95% interval" in out
+    assert "replay a run: simnotify run" in out
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_unknown_parameter_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SweepError, match=r"cannot vary 'network\.speed'"):
+        set_parameter(sn.run(sn.load(RACE)).plan, "network.speed", "1")
+    assert main(["sweep", str(RACE), "--vary", "network.speed=1,2"]) == 2
+    assert "cannot vary 'network.speed'" in capsys.readouterr().err
