@@ -88,6 +88,24 @@ def bench_simpy(n: int, chains: int = 1000) -> float:
     return time.perf_counter() - start
 
 
+def bench_sweep(jobs: int, runs: int = 400) -> float:
+    """Sweep throughput (runs per second) of the hand-off race on ``jobs`` processes."""
+    from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
+
+    import simnotify as sn
+    from simnotify.sweep import sweep
+
+    sc = sn.load(Path(__file__).resolve().parent.parent / "scenarios" / "prefork-handoff-race.toml")
+    start = time.perf_counter()
+    if jobs == 1:
+        sweep(sc, runs=runs)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            sweep(sc, runs=runs, executor=pool)
+    return runs / (time.perf_counter() - start)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--arrivals", type=int, default=100_000)
@@ -105,6 +123,8 @@ def main() -> None:
     print(f"engine:     {n} happenings in {t_engine:.2f} s = {n / t_engine:,.0f} /s")
     print(f"bare simpy: {n} events in {t_simpy:.2f} s = {n / t_simpy:,.0f} /s")
     print(f"ratio (engine speed / bare simpy speed): {t_simpy / t_engine:.2f}")
+    for jobs in (1, 2):
+        print(f"sweep throughput, hand-off race, {jobs} job(s): {bench_sweep(jobs):,.0f} runs/s")
 
 
 if __name__ == "__main__":
