@@ -113,7 +113,20 @@ def test_flow_control_rearms_fd_write_and_conserves_bytes() -> None:
         assert 0 <= _buffered(res) <= 4096 + 4096 + 3000, profile
 
 
-DUP_EARLY_CLOSE = """\
+#: Processes A and B and a peer connected to A.s: the tail of several scenarios below.
+A_B_PEER = """
+[processes.A]
+[processes.B]
+[processes.peer]
+
+[[connection]]
+client = "peer.c"
+server = "A.s"
+"""
+
+
+DUP_EARLY_CLOSE = (
+    """\
 format = "simnotify/1"
 name = "dup-early-close"
 until = "10ms"
@@ -123,15 +136,9 @@ steps = [
   { at = "3ms", process = "peer", call = "send", socket = "c", bytes = 10 },
   { at = "5ms", process = "B", call = "recv", socket = "s", bytes = "all", expect = 10 },
 ]
-
-[processes.A]
-[processes.B]
-[processes.peer]
-
-[[connection]]
-client = "peer.c"
-server = "A.s"
 """
+    + A_B_PEER
+)
 
 
 def test_Q10_protocol_info_keeps_socket_alive_after_source_closes() -> None:
@@ -179,7 +186,8 @@ def test_blocking_recv_suspends_the_process_until_data_arrives() -> None:
     assert blocks[0].t_us == 1_000 and "recv(P.s)" in blocks[0].detail
 
 
-STAYS_BLOCKED = """\
+STAYS_BLOCKED = (
+    """\
 format = "simnotify/1"
 name = "stays-blocked"
 until = "10ms"
@@ -190,15 +198,9 @@ steps = [
   { at = "4ms", process = "B", call = "ioctlsocket", socket = "s", FIONREAD = true },
   { at = "5ms", process = "peer", call = "send", socket = "c", bytes = 4 },
 ]
-
-[processes.A]
-[processes.B]
-[processes.peer]
-
-[[connection]]
-client = "peer.c"
-server = "A.s"
 """
+    + A_B_PEER
+)
 
 
 def test_blocked_recv_stays_blocked_when_another_process_makes_socket_nonblocking() -> None:
@@ -207,7 +209,8 @@ def test_blocked_recv_stays_blocked_when_another_process_makes_socket_nonblockin
     assert (recv.t_us, recv.result, recv.error) == (5_100, 4, None)
 
 
-NONLAST_CLOSE = """\
+NONLAST_CLOSE = (
+    """\
 format = "simnotify/1"
 name = "e12"
 until = "10ms"
@@ -218,15 +221,9 @@ steps = [
   { at = "4ms", process = "peer", call = "send", socket = "c", bytes = 10 },
   { at = "6ms", process = "A", call = "PeekMessage", window = "w", expect = { observed = ["FD_READ@s"], documented = [] } },
 ]
-
-[processes.A]
-[processes.B]
-[processes.peer]
-
-[[connection]]
-client = "peer.c"
-server = "A.s"
 """
+    + A_B_PEER
+)
 
 
 def test_E12_nonlast_close_message_with_closed_wparam_is_stale_under_observed() -> None:
