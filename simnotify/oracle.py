@@ -200,6 +200,18 @@ class Oracle:
         # sorted seq arrays for bisect, built once (queries run per occurrence)
         self._reg_seqs = {k: [r.seq for r in v] for k, v in self.f.regs.items()}
         self._sat_seqs = {k: [seq for seq, _ in v] for k, v in self.f.satisfy.items()}
+        self._note_seqs = {k: [r.seq for r in v] for k, v in self.f.notes.items()}
+        self._deliver_seqs = {k: [r.seq for r in v] for k, v in self.f.delivers.items()}
+        self._taker_of_post = {
+            d.cause: d for v in self.f.delivers.values() for d in v if d.cause is not None
+        }
+        self._discard_seqs = {k: [r.seq for r in v] for k, v in self.f.discards.items()}
+        # discoveries by I/O per (socket, event), in seq order: who found it first
+        self._io: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+        for (proc, sock, name), sats in self.f.satisfy.items():
+            self._io[(sock, name)].extend((seq, proc) for seq, via in sats if via == "io")
+        for found in self._io.values():
+            found.sort()
 
     # -- helpers --------------------------------------------------------------------
 
@@ -277,7 +289,7 @@ class Oracle:
                 )
             if end >= INF:
                 return self._lost(key, occ)
-            nxt = next((j for j in range(idx + 1, len(intervals))), None)
+            nxt = idx + 1 if idx + 1 < len(intervals) else None
             if nxt is None or not self._carried(key, occ, intervals[nxt][0]):
                 return Verdict(
                     "withdrawn",
@@ -321,17 +333,16 @@ class Oracle:
                 f"taken by {taker.process} at {format_time(taker.t_us)} "
                 f"({(taker.data or {}).get('via', 'notification')})",
             )
-        for (p, s, n), sats in self.f.satisfy.items():
-            if s == sock and n == name and p != proc:
-                first = next((seq for seq, via in sats if seq > occ and via == "io"), None)
-                if first is not None:
-                    rec = self.trace[first]
-                    return lost(
-                        "delivered-to-other-process",
-                        p,
-                        first,
-                        f"{p} found it first by its own {rec.call} at {format_time(rec.t_us)}",
-                    )
+        found = self._io.get((sock, name), [])
+        for first, p in found[bisect.bisect_right(found, (occ, "\uffff")) :]:
+            if p != proc:
+                rec = self.trace[first]
+                return lost(
+                    "delivered-to-other-process",
+                    p,
+                    first,
+                    f"{p} found it first by its own {rec.call} at {format_time(rec.t_us)}",
+                )
         # 2. the registration was another process's
         for reg in (self._reg_at(sock, occ), self._reg_of_gen(sock, note)):
             if (
@@ -386,7 +397,7 @@ class Oracle:
     def _latched_text(self, sock: str, name: str, occ: int) -> str:
         """Name the notification that set the latch, and who took it."""
         notes = self.f.notes.get((sock, name), [])
-        i = bisect.bisect_left([n.seq for n in notes], occ) - 1
+        i = bisect.bisect_left(self._note_seqs.get((sock, name), []), occ) - 1
         if i < 0:
             return "not re-enabled since an earlier notification (no re-enabling call came)"
         prev = notes[i]
@@ -400,8 +411,7 @@ class Oracle:
 
     def _notification_for(self, sock: str, name: str, occ: int) -> TraceRecord | None:
         notes = self.f.notes.get((sock, name), [])
-        seqs = [n.seq for n in notes]
-        i = bisect.bisect_left(seqs, occ)
+        i = bisect.bisect_left(self._note_seqs.get((sock, name), []), occ)
         if i < len(notes):
             return notes[i]
         if i > 0:
@@ -412,26 +422,25 @@ class Oracle:
         return None
 
     def _consumer(self, note: TraceRecord | None) -> TraceRecord | None:
+        """Who took a notification: the delivery of that message, or the first enumerate
+        of the recorded bit before anything cleared it."""
         if note is None:
             return None
-        for d in self.f.delivers.get((note.socket or "", note.event or ""), []):
-            if d.seq <= note.seq:
-                continue
-            if note.kind == "post":
-                if d.cause == note.seq:
-                    return d
-            else:
-                cleared = self._cleared(note)
-                if cleared is None or cleared.seq > d.seq:
-                    return d
-                return None
-        return None
+        if note.kind == "post":
+            return self._taker_of_post.get(note.seq)
+        key = (note.socket or "", note.event or "")
+        dels = self.f.delivers.get(key, [])
+        i = bisect.bisect_right(self._deliver_seqs.get(key, []), note.seq)
+        if i == len(dels):
+            return None
+        cleared = self._cleared(note)
+        return dels[i] if cleared is None or cleared.seq > dels[i].seq else None
 
     def _cleared(self, note: TraceRecord) -> TraceRecord | None:
-        for d in self.f.discards.get((note.socket or "", note.event or ""), []):
-            if d.seq > note.seq:
-                return d
-        return None
+        key = (note.socket or "", note.event or "")
+        discards = self.f.discards.get(key, [])
+        i = bisect.bisect_right(self._discard_seqs.get(key, []), note.seq)
+        return discards[i] if i < len(discards) else None
 
     def _reg_of_gen(self, sock: str, note: TraceRecord | None) -> _Reg | None:
         if note is None or note.gen is None:
