@@ -15,7 +15,7 @@ import simpy
 
 from ..plan import PROTOCOL_INFO, Call, ProcessPlan, Step
 from ..winsock import BIT_NAMES
-from .calls import Blocked, Outcome
+from .calls import Blocked
 from .sockets import Descriptor, ProtocolInfo, UnderlyingSocket
 
 if TYPE_CHECKING:
@@ -70,7 +70,6 @@ class SimProcess:
 
     def __init__(self, world: World, plan: ProcessPlan) -> None:
         self.world = world
-        self.plan = plan
         self.name = plan.name
         self.loop = plan.loop
         self.handle_time = plan.handle_time_us
@@ -170,7 +169,7 @@ class SimProcess:
             if self.handed:
                 step = self.handed.popleft()
                 self.blocked = None
-                world.step_started(self)
+                world.dispatch_steps()  # the next step of this instant may go out
                 yield from self._run_calls((step.call,), Ctx())
                 continue
             if self.due:
@@ -319,6 +318,3 @@ class SimProcess:
 
 def _poke(proc: SimProcess) -> None:
     proc.poke()
-
-
-__all__ = ["Ctx", "EventObject", "Outcome", "SimProcess", "Window"]

@@ -269,9 +269,9 @@ class World:
                 self.processes[step.process].due += 1
                 self._due.append(step)
                 i += 1
-            self._dispatch()
+            self.dispatch_steps()
 
-    def _dispatch(self) -> None:
+    def dispatch_steps(self) -> None:
         """Hand the next due step to its process: at once if it is idle (it then runs and
         hands on the next one), else into its own queue, to run when it is free."""
         due = self._due
@@ -285,10 +285,6 @@ class World:
             if proc.idle:
                 proc.poke()
                 return
-
-    def step_started(self, proc: SimProcess) -> None:
-        """``proc`` began a handed step: the next one of this instant may be handed out."""
-        self._dispatch()
 
     def start(self) -> None:
         """Set up time 0: connected pairs, the processes and the step dispatcher."""
