@@ -71,6 +71,7 @@ class World:
         self.checks: list[InlineCheck] = []
         self._last_call: TraceRecord | None = None
         self._args_cache: dict[int, dict[str, Any]] = {}
+        self._named_args: dict[tuple[int, str], dict[str, Any]] = {}
         self.notifier = Notifier(self, profile)
         self.network = Network(self, self.notifier, plan.network.latency_us)
         self.api = Api(self)
@@ -186,9 +187,13 @@ class World:
                 else:
                     cached[_FILE_NAMES.get(k, k)] = v
             self._args_cache[key] = cached
-        if d is not None and cached.get("socket") != d.name:
-            return {**cached, "socket": d.name}
-        return cached
+        if d is None or cached.get("socket") == d.name:
+            return cached
+        # a handler's default descriptor: one dict per (call, descriptor), not per call
+        named = self._named_args.get((key, d.name))
+        if named is None:
+            named = self._named_args[(key, d.name)] = {**cached, "socket": d.name}
+        return named
 
     def check_expect(self, proc: SimProcess, call: Call, out: Outcome) -> None:
         """Compare a completed call with its inline ``expect`` under this profile."""
