@@ -100,6 +100,14 @@ def differences(a: Result, b: Result) -> list[str]:
         lines.append(f"notifications taken ({a.profile} vs {b.profile}):")
         for p, e in changed:
             lines.append(f"  {p:<12} {e:<12} {da[(p, e)]:>4} vs {db[(p, e)]:>4}")
+    waiting = [
+        (name, a.ends[name].blocked, b.ends[name].blocked)
+        for name in a.ends
+        if name in b.ends and a.ends[name].blocked != b.ends[name].blocked
+    ]
+    if waiting:
+        lines.append(f"still waiting at the end ({a.profile} | {b.profile}):")
+        lines += [f"  {name:<12} {wa or '-'} | {wb or '-'}" for name, wa, wb in waiting]
     lines += _call_diff(a, b)
     return lines or [f"no difference between {a.profile} and {b.profile}"]
 

@@ -206,3 +206,14 @@ def test_wrong_outcome_expectation_says_what_was_found(
         assert (
             f"FAIL  {wrong}:{line}: FD_READ delivered for A: found lost FD_READ for A x1" in section
         )
+
+
+def test_profile_both_shows_who_is_still_waiting_under_one_profile_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = ROOT / "scenarios" / "twisted-pause-resume-lost-close.toml"
+    code, out, _ = run_cli(capsys, "run", str(path), "--profile", "both", "--quiet")
+    assert code == 0
+    tail = out.split("== differences")[1]
+    assert "still waiting at the end (observed | documented):" in tail
+    assert "  server       WSAWaitForMultipleEvents(e2) | -" in tail
