@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from .engine.world import World
 from .expect import check_outcomes
+from .gcpause import rare_full_collections
 from .oracle import as_records, verdicts
 from .plan import Plan
-from .profiles import get_profile
+from .profiles import Profile, get_profile
 from .result import Comparison, ProcessEnd, Result
 
 if TYPE_CHECKING:
@@ -27,6 +28,11 @@ def to_plan(scenario: Scenario | Plan) -> Plan:
 def run_plan(plan: Plan, profile: str | None = None) -> Result:
     """Run a compiled plan under ``profile`` (default: the plan's own)."""
     prof = get_profile(profile or plan.profile)
+    with rare_full_collections():  # the oracle, too, allocates while the trace is alive
+        return _run(plan, prof)
+
+
+def _run(plan: Plan, prof: Profile) -> Result:
     world = World(plan, prof)
     world.run()
     ends = {

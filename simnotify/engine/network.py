@@ -38,8 +38,8 @@ class Network:
 
     def _send_segment(self, src: UnderlyingSocket, fn: Any, *args: Any) -> None:
         """Deliver ``fn(*args)`` after one latency, never before src's earlier segments."""
-        now = self.world.env.now
-        at = now + self.latency
+        now = self.world.env._now  # the property costs a call per segment
+        at = now + (self._latency if self._jitter is None else self.latency)
         if at < src.last_arrival:
             at = src.last_arrival
         src.last_arrival = at

@@ -296,6 +296,8 @@ class Notifier:
         if ev is not None:
             ev.signalled = False
         out: list[tuple[int, int]] = []
+        if not scope:
+            return out
         for bit in self.p.post_order:
             if scope & bit:
                 err = s.err.get(bit, 0)

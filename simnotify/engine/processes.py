@@ -12,6 +12,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import simpy
+from simpy.events import Event
 
 from ..plan import PROTOCOL_INFO, Call, ProcessPlan, Step
 from ..winsock import BIT_NAMES
@@ -154,7 +155,7 @@ class SimProcess:
             ev.succeed()
 
     def _sleep(self) -> Gen:
-        ev = self.world.env.event()
+        ev = Event(self.world.env)
         self._wake = ev
         yield ev
         self._wake = None
@@ -228,12 +229,15 @@ class SimProcess:
 
     def _on_event(self, ev: EventObject) -> Gen:
         world = self.world
+        api = world.api
         index = [e for e in self.event_list if not e.closed].index(ev)
-        world.api.loop_wait_returned(self, ev, index)
+        api.loop_wait_returned(self, ev, index)
         found: list[tuple[Descriptor, list[tuple[int, int]]]] = []
         for d, booked in list(self.evt_book.items()):
             if booked is ev and d.open:
-                found.append((d, world.api.loop_enumerate(self, d, ev)))
+                bits = api.loop_enumerate(self, d, ev)
+                if bits:
+                    found.append((d, bits))
         if self.handle_time:
             yield world.env.timeout(self.handle_time)
         order = world.notifier.p.post_order
@@ -275,7 +279,8 @@ class SimProcess:
                 yield from self._sleep()
                 retry = True
             self.blocked = None
-            self.world.check_expect(self, call, out)
+            if call.expect is not None:
+                self.world.check_expect(self, call, out)
 
     # -- exit -----------------------------------------------------------------------
 

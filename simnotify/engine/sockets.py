@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..winsock import ACCEPT, CLOSE, CONNECT, OOB, READ, WRITE
 
@@ -181,10 +181,11 @@ class UnderlyingSocket:
 class Descriptor:
     """A per-process handle to an underlying socket (``PROC.DESC``)."""
 
-    __slots__ = ("label", "name", "open", "process", "sock")
+    __slots__ = ("label", "name", "open", "process", "shown", "sock")
 
     def __init__(self, name: str, process: SimProcess, sock: UnderlyingSocket) -> None:
         self.name = name
+        self.shown: dict[int, dict[str, Any]] = {}  # display args per call made through it
         self.process = process
         self.sock = sock
         self.open = True

@@ -16,6 +16,7 @@ import simpy
 from simpy.events import Timeout
 
 from ..expect import InlineCheck, check_inline
+from ..gcpause import rare_full_collections
 from ..plan import Call, Plan, Step
 from ..profiles import Profile
 from ..trace import TraceRecord
@@ -70,8 +71,7 @@ class World:
         self.bytes_dropped = 0
         self.checks: list[InlineCheck] = []
         self._last_call: TraceRecord | None = None
-        self._args_cache: dict[int, dict[str, Any]] = {}
-        self._named_args: dict[tuple[int, str], dict[str, Any]] = {}
+        self._shown: dict[int, dict[str, Any]] = {}  # display args of calls without a descriptor
         self.notifier = Notifier(self, profile)
         self.network = Network(self, self.notifier, plan.network.latency_us)
         self.api = Api(self)
@@ -143,6 +143,11 @@ class World:
         if seq >= self._limit:
             self._over_limit(proc.name)
         self._seq = seq + 1
+        if args is None:  # one dict per (call, descriptor), shared by every record of it
+            shown = d.shown if d is not None else self._shown
+            args = shown.get(id(call))
+            if args is None:
+                args = shown[id(call)] = self._display_args(call, d)
         rec = TraceRecord(
             seq,
             self.env._now,
@@ -152,7 +157,7 @@ class World:
             d.sock.id if d else None,
             None,
             call.name,
-            args if args is not None else self._display_args(call, d),
+            args,
             None,
             None,
             None,
@@ -164,36 +169,30 @@ class World:
         self._last_call = rec
         return rec
 
-    def _display_args(self, call: Call, d: Descriptor | None) -> dict[str, Any]:
-        key = id(call)
-        cached = self._args_cache.get(key)
-        if cached is None:
-            cached = {}
-            for k, v in call.args.items():
-                if v is None or v is False:
-                    continue
-                if k == "mask":
-                    cached["events"] = mask_names(v)
-                elif k == "to":
-                    cached["to"] = f"{v[0]}.{v[1]}"
-                elif k == "handles":
-                    cached["events"] = list(v)
-                elif k == "timeout_us":
-                    cached["timeout"] = format_time(v)
-                elif k == "for_us":
-                    cached["for"] = format_time(v)
-                elif isinstance(v, tuple):
-                    cached[_FILE_NAMES.get(k, k)] = list(v)
-                else:
-                    cached[_FILE_NAMES.get(k, k)] = v
-            self._args_cache[key] = cached
-        if d is None or cached.get("socket") == d.name:
-            return cached
-        # a handler's default descriptor: one dict per (call, descriptor), not per call
-        named = self._named_args.get((key, d.name))
-        if named is None:
-            named = self._named_args[(key, d.name)] = {**cached, "socket": d.name}
-        return named
+    @staticmethod
+    def _display_args(call: Call, d: Descriptor | None) -> dict[str, Any]:
+        """The arguments as a reader wants them: file spellings, names, times as text."""
+        shown: dict[str, Any] = {}
+        for k, v in call.args.items():
+            if v is None or v is False:
+                continue
+            if k == "mask":
+                shown["events"] = mask_names(v)
+            elif k == "to":
+                shown["to"] = f"{v[0]}.{v[1]}"
+            elif k == "handles":
+                shown["events"] = list(v)
+            elif k == "timeout_us":
+                shown["timeout"] = format_time(v)
+            elif k == "for_us":
+                shown["for"] = format_time(v)
+            elif isinstance(v, tuple):
+                shown[_FILE_NAMES.get(k, k)] = list(v)
+            else:
+                shown[_FILE_NAMES.get(k, k)] = v
+        if d is not None:
+            shown["socket"] = d.name  # a handler's default descriptor, or a bound name
+        return shown
 
     def check_expect(self, proc: SimProcess, call: Call, out: Outcome) -> None:
         """Compare a completed call with its inline ``expect`` under this profile."""
@@ -300,5 +299,6 @@ class World:
 
     def run(self) -> None:
         """Run until ``plan.until_us`` inclusive; raises SimulationLimitError on runaway."""
-        self.start()
-        self.env.run(until=self.plan.until_us + 1)
+        with rare_full_collections():
+            self.start()
+            self.env.run(until=self.plan.until_us + 1)
