@@ -16,7 +16,7 @@ import time
 import simpy
 
 from simnotify.engine.world import World
-from simnotify.plan import Call, ConnectionPlan, Plan, ProcessPlan, Step
+from simnotify.plan import Call, ConnectionPlan, Limits, Plan, ProcessPlan, Step
 from simnotify.profiles import OBSERVED
 from simnotify.winsock import CLOSE, READ
 
@@ -62,6 +62,82 @@ def stress_plan(servers: int = 100, per_server: int = 10, arrivals: int = 100_00
         connections=tuple(conns),
         steps=tuple(steps),
     )
+
+
+def ping_pong_plan(pairs: int = 100, occurrences: int = 1_000_000) -> Plan:
+    """``pairs`` connections whose two ends answer every FD_READ with recv and send, one
+    end in a message loop and the other in an event loop, run until about ``occurrences``
+    data arrivals have happened: a long run from a small plan."""
+    answer = (
+        Call("recv", {"socket": None, "bytes": -1}),
+        Call("send", {"socket": None, "bytes": 100}),
+    )
+    procs, conns, steps = [], [], []
+    for i in range(pairs):
+        client, server = f"C{i}", f"S{i}"
+        procs.append(ProcessPlan(client, "messages", 10, {"FD_READ": answer}))
+        procs.append(ProcessPlan(server, "events", 10, {"FD_READ": answer}))
+        conns.append(ConnectionPlan((client, "c"), (server, "s")))
+        steps.append(
+            Step(
+                0,
+                client,
+                Call(
+                    "WSAAsyncSelect",
+                    {"socket": "c", "window": "w", "message": "WM_SOCKET", "mask": READ | CLOSE},
+                ),
+            )
+        )
+        steps.append(
+            Step(
+                0,
+                server,
+                Call("WSAEventSelect", {"socket": "s", "event": "e", "mask": READ | CLOSE}),
+            )
+        )
+        steps.append(Step(1, client, Call("send", {"socket": "c", "bytes": 100})))
+    latency = 100
+    per_pair = occurrences // pairs
+    return Plan(
+        name="ping-pong",
+        until_us=per_pair * (latency + 10),  # one arrival per latency + handling time
+        processes=tuple(procs),
+        connections=tuple(conns),
+        steps=tuple(steps),
+        limits=Limits(max_happenings=100 * occurrences),
+    )
+
+
+def memory_child(occurrences: int) -> None:
+    """Stream a ping-pong run to a temporary file; print occurrences, records, peak RSS."""
+    import resource
+    import tempfile
+
+    from simnotify.runner import stream
+
+    plan = ping_pong_plan(occurrences=occurrences)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as fh:
+        start = time.perf_counter()
+        done = stream(plan, fh)
+        took = time.perf_counter() - start
+        size = fh.tell()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(done.kinds.get("occur", 0), done.records, size, took, peak_kib)
+
+
+def bench_memory(occurrences: int) -> tuple[int, int, int, float, float]:
+    """Run :func:`memory_child` in a fresh interpreter, so the peak is that run's alone."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-child", str(occurrences)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    occ, records, size, took, peak_kib = out
+    return int(occ), int(records), int(size), float(took), int(peak_kib) / 1024
 
 
 def bench_engine(plan: Plan) -> tuple[int, float]:
@@ -110,7 +186,12 @@ def bench_sweep(jobs: int, runs: int = 400) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--arrivals", type=int, default=100_000)
+    ap.add_argument("--occurrences", type=int, default=1_000_000, help="streamed memory run")
+    ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
     plan = stress_plan(arrivals=args.arrivals)
     n, t_engine = bench_engine(plan)
     gc.collect()  # the engine's world, trace and cycles: gone before simpy is timed
@@ -127,6 +208,11 @@ def main() -> None:
     print(f"ratio (engine speed / bare simpy speed): {t_simpy / t_engine:.2f}")
     for jobs in (1, 2):
         print(f"sweep throughput, hand-off race, {jobs} job(s): {bench_sweep(jobs):,.0f} runs/s")
+    occ, records, size, took, peak = bench_memory(args.occurrences)
+    print(
+        f"streamed run: {occ:,} occurrences, {records:,} records, {size / 1e6:,.0f} MB of "
+        f"JSONL in {took:.1f} s; peak memory {peak:,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

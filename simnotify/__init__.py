@@ -1,12 +1,13 @@
 """simnotify: a discrete-event simulator of Winsock event notification on shared sockets.
 
 Public API: ``load``/``loads`` a scenario, ``run`` it under a profile, read the
-``Result`` (trace records, inline checks, end states).
+``Result`` (trace records, verdicts, checks, end states); ``stream`` a long run's
+trace to a file.
 """
 
 from .profiles import DOCUMENTED, OBSERVED, Profile
-from .result import Comparison, Result
-from .runner import compare, run
+from .result import Comparison, Result, Streamed
+from .runner import compare, run, stream
 from .scenario import Scenario, ScenarioError, load, loads
 
 __all__ = [
@@ -17,8 +18,10 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "Streamed",
     "compare",
     "load",
     "loads",
     "run",
+    "stream",
 ]

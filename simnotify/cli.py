@@ -28,7 +28,7 @@ from .report import (
     verdicts_json,
 )
 from .result import Result
-from .runner import run_plan
+from .runner import run_plan, stream
 from .scenario import LoadLimits, Scenario, ScenarioError, build, load
 from .sweep import SweepError, set_parameter, sweep
 from .trace import write_jsonl
@@ -100,13 +100,16 @@ def _trace_path(base: str, plan: Plan, profile: str, many: bool) -> Path:
     return path.with_name(f"{path.stem}.{plan.name}.{profile}{path.suffix}")
 
 
+def _limit_where(plan: Plan, exc: SimulationLimitError) -> str:
+    line = next((p.line for p in plan.processes if p.name == exc.process), 0)
+    return f"{plan.source}:{line}: processes.{exc.process}" if line else plan.source
+
+
 def _run_one(plan: Plan, profile: str) -> Result:
     try:
         return run_plan(plan, profile)
     except SimulationLimitError as exc:
-        line = next((p.line for p in plan.processes if p.name == exc.process), 0)
-        where = f"{plan.source}:{line}: processes.{exc.process}" if line else plan.source
-        raise UserError(f"{where}: {exc}") from None
+        raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
@@ -114,6 +117,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     plans = [
         _overrides(p, args) for p in _load_plans(args.files, _limits(args), args.max_happenings)
     ]
+    if args.stream:
+        return _run_streamed(plans, args, out)
     runs = [
         (plan, [_run_one(plan, prof) for prof in _profiles(plan, args.profile)]) for plan in plans
     ]
@@ -165,6 +170,52 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             print(f"== differences [{plan.name}]", file=out)
             for line in verdict_differences(*results) + differences(*results):
                 print(line, file=out)
+        print(file=out)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _run_streamed(plans: list[Plan], args: argparse.Namespace, out: TextIO) -> int:
+    """``run --stream``: each run's trace goes to its file while it runs."""
+    if not args.trace:
+        raise UserError("--stream writes the trace as it runs: give the file with --trace F.jsonl")
+    others = [f"--{n}" for n in ("json", "plot", "chrome", "csv") if getattr(args, n)]
+    if others:
+        raise UserError(
+            f"--stream keeps no trace to draw or export: drop {', '.join(others)}, or --stream"
+        )
+    tables = [f"{p.source}:{p.expects[0].line}: expect" for p in plans if p.expects]
+    if tables:
+        raise UserError(
+            "\n".join(
+                f"{where}: [[expect]] tables need verdicts, which a --stream run does not "
+                "compute; run without --stream"
+                for where in tables
+            )
+        )
+    runs = [(plan, prof) for plan in plans for prof in _profiles(plan, args.profile)]
+    failed = False
+    for plan, prof in runs:
+        path = _trace_path(args.trace, plan, prof, len(runs) > 1)
+        with path.open("w", encoding="utf-8") as fh:
+            try:
+                done = stream(plan, fh, prof)
+            except SimulationLimitError as exc:
+                raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
+        failed |= not done.ok
+        print(f"== {plan.title or plan.name} [{plan.name}] under {prof}", file=out)
+        print(f"trace streamed to {path}: {done.records:,} records", file=out)
+        kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(done.kinds.items()))
+        print(f"records by kind: {kinds}", file=out)
+        print("notifications taken:", file=out)
+        for name in done.ends:
+            got = [f"{e} x{n:,}" for (p, e), n in sorted(done.taken.items()) if p == name]
+            print(f"  {name:<12} {', '.join(got) if got else 'nothing'}", file=out)
+        print("verdicts: not computed in a streamed run (they need the whole trace)", file=out)
+        blocked = [f"{e.name} ({e.blocked})" for e in done.ends.values() if e.blocked]
+        if blocked:
+            print(f"still waiting at the end: {', '.join(blocked)}", file=out)
+        for line in expectation_lines(done, plan.source, every=not args.quiet):
+            print(line, file=out)
         print(file=out)
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -346,6 +397,12 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--trace", metavar="F.jsonl", help="write the trace as JSON Lines")
     run.add_argument(
+        "--stream",
+        action="store_true",
+        help="write the --trace file while running and keep no trace in memory (long runs; "
+        "no verdicts)",
+    )
+    run.add_argument(
         "--chrome", metavar="F.json", help="write a Chrome trace (Perfetto, chrome://tracing)"
     )
     run.add_argument("--csv", metavar="F.csv", help="write the trace as CSV")
@@ -408,8 +465,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simnotify`` command."""
     args = parser().parse_args(argv)
-    for stream in (sys.stdout, sys.stderr):  # a title the console cannot show is escaped
-        reconfigure = getattr(stream, "reconfigure", None)
+    for console in (sys.stdout, sys.stderr):  # a title the console cannot show is escaped
+        reconfigure = getattr(console, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     try:

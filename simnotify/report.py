@@ -6,7 +6,7 @@ from collections import Counter
 from difflib import SequenceMatcher
 
 from .describe import ARROW, call_text, fmt_value, record_text
-from .result import Result
+from .result import Result, Streamed
 from .trace import TraceRecord
 from .units import format_time
 
@@ -29,7 +29,7 @@ def timeline(result: Result) -> list[str]:
     return [f"{format_time(r.t_us):>12}  {actor(r):<{width}}  {record_text(r)}" for r in recs]
 
 
-def expectation_lines(result: Result, source: str, every: bool = True) -> list[str]:
+def expectation_lines(result: Result | Streamed, source: str, every: bool = True) -> list[str]:
     """Each expectation with ok/FAIL and ``FILE:LINE``, then a count."""
     lines: list[str] = []
     entries = [(c.ok, c.line, c.message()) for c in result.checks]

@@ -74,6 +74,35 @@ class Result:
 
 
 @dataclass(slots=True)
+class Streamed:
+    """A run whose trace went to a file as it ran (``simnotify.stream``).
+
+    No trace is kept, so there are no verdicts (the oracle reads a whole trace) and
+    ``[[expect]]`` tables are not checked; inline ``expect`` checks are. ``kinds`` counts
+    the records written per kind, ``taken`` the notifications each process consumed.
+    """
+
+    plan: Plan
+    profile: str
+    records: int
+    kinds: dict[str, int]
+    taken: dict[tuple[str, str], int]
+    checks: list[InlineCheck]
+    ends: dict[str, ProcessEnd]
+    totals: dict[str, int]
+
+    @property
+    def outcomes(self) -> list[OutcomeCheck]:
+        """Always empty: ``[[expect]]`` tables need verdicts."""
+        return []
+
+    @property
+    def ok(self) -> bool:
+        """True when every inline expectation held."""
+        return all(c.ok for c in self.checks)
+
+
+@dataclass(slots=True)
 class Comparison:
     """One scenario run under both profiles."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from .engine.world import World
 from .expect import check_outcomes
@@ -10,7 +10,8 @@ from .gcpause import rare_full_collections
 from .oracle import as_records, verdicts
 from .plan import Plan
 from .profiles import Profile, get_profile
-from .result import Comparison, ProcessEnd, Result
+from .result import Comparison, ProcessEnd, Result, Streamed
+from .trace import JsonlSink
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -32,18 +33,25 @@ def run_plan(plan: Plan, profile: str | None = None) -> Result:
         return _run(plan, prof)
 
 
-def _run(plan: Plan, prof: Profile) -> Result:
-    world = World(plan, prof)
-    world.run()
-    ends = {
+def _ends(world: World) -> dict[str, ProcessEnd]:
+    return {
         name: ProcessEnd(name, p.blocked, p.exited, p.received)
         for name, p in world.processes.items()
     }
-    totals = {
+
+
+def _totals(world: World) -> dict[str, int]:
+    return {
         "sent": world.bytes_sent,
         "received": world.bytes_received,
         "dropped": world.bytes_dropped,
     }
+
+
+def _run(plan: Plan, prof: Profile) -> Result:
+    world = World(plan, prof)
+    world.run()
+    ends, totals = _ends(world), _totals(world)
     trace = world.trace
     blocked = {name: end.blocked for name, end in ends.items()}
     found = verdicts(trace, blocked)
@@ -57,6 +65,27 @@ def _run(plan: Plan, prof: Profile) -> Result:
 def run(scenario: Scenario | Plan, profile: str | None = None) -> Result:
     """Run a scenario under ``profile`` ("observed" or "documented"; default its own)."""
     return run_plan(to_plan(scenario), profile)
+
+
+def stream(scenario: Scenario | Plan, out: IO[str], profile: str | None = None) -> Streamed:
+    """Run with the trace written to ``out`` as JSON Lines while it runs, keeping none of it
+    in memory: for runs too long to hold. Verdicts and ``[[expect]]`` tables need the whole
+    trace, so they are not computed here (``run`` does that)."""
+    plan = to_plan(scenario)
+    prof = get_profile(profile or plan.profile)
+    sink = JsonlSink(out)
+    world = World(plan, prof, sink)
+    world.run()
+    return Streamed(
+        plan,
+        prof.name,
+        sink.written,
+        dict(sink.kinds),
+        dict(sink.taken),
+        world.checks,
+        _ends(world),
+        _totals(world),
+    )
 
 
 def compare(scenario: Scenario | Plan) -> Comparison:

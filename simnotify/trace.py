@@ -7,7 +7,9 @@ simulated happening and this is the hottest allocation in a run.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 from typing import IO, Any
 
 #: Field order of a record, as written to JSON (scenario-format.md section 4, plus
@@ -95,16 +97,41 @@ class TraceRecord:
         return f"TraceRecord({self.to_dict()!r})"
 
 
+_fields = attrgetter(*FIELDS)
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # built once
+
+
 def to_json_line(record: TraceRecord) -> str:
     """One compact, key-ordered JSON line: byte-identical for identical records."""
-    return json.dumps(record.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    return _encode(dict(zip(FIELDS, _fields(record), strict=True)))
 
 
 def write_jsonl(records: Iterable[TraceRecord], out: IO[str]) -> None:
     """Write records as JSON Lines."""
-    for rec in records:
-        out.write(to_json_line(rec))
-        out.write("\n")
+    out.writelines([to_json_line(rec) + "\n" for rec in records])
+
+
+class JsonlSink:
+    """Where a streamed run's records go: written as JSON Lines, then forgotten.
+
+    It keeps only tallies (records per kind, notifications taken per process and event),
+    so a run's memory does not grow with its length.
+    """
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.written = 0
+        self.kinds: Counter[str] = Counter()
+        self.taken: Counter[tuple[str, str]] = Counter()
+
+    def __call__(self, records: list[TraceRecord]) -> None:
+        """Write a batch of finished records."""
+        write_jsonl(records, self.out)
+        self.written += len(records)
+        self.kinds.update(r.kind for r in records)
+        self.taken.update(
+            (r.process or "-", r.event or "-") for r in records if r.kind == "deliver"
+        )
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[TraceRecord]:

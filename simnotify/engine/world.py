@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import Any
 
@@ -54,10 +54,24 @@ def _dispatch(ev: simpy.Event) -> None:
     fn(*args)
 
 
-class World:
-    """One run of one plan under one profile."""
+#: A streamed run hands its records to the sink in batches of this many.
+STREAM_BATCH = 8192
 
-    def __init__(self, plan: Plan, profile: Profile) -> None:
+
+class World:
+    """One run of one plan under one profile.
+
+    The trace is kept in ``trace``, unless a ``sink`` is given: then records are handed to
+    it in batches between simulation steps (when no call record is still being filled in)
+    and ``trace`` holds only the batch in progress.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        profile: Profile,
+        sink: Callable[[list[TraceRecord]], None] | None = None,
+    ) -> None:
         self.plan = plan
         self.profile = profile
         self.env = simpy.Environment()
@@ -65,6 +79,9 @@ class World:
         self._append = self.trace.append
         self._seq = 0
         self._limit = plan.limits.max_happenings
+        self._sink = sink
+        # emit checks one number per record: the limit, or the next batch for the sink
+        self._mark = min(self._limit, STREAM_BATCH) if sink is not None else self._limit
         self.sockets: list[UnderlyingSocket] = []
         self.bytes_sent = 0
         self.bytes_received = 0
@@ -97,8 +114,8 @@ class World:
     ) -> int:
         """Append one record; returns its seq. Enforces the happenings limit."""
         seq = self._seq
-        if seq >= self._limit:
-            self._over_limit(process)
+        if seq >= self._mark:
+            self._at_mark(process)
         self._seq = seq + 1
         self._append(
             TraceRecord(
@@ -121,6 +138,19 @@ class World:
         )
         return seq
 
+    def _at_mark(self, process: str | None) -> None:
+        if self._seq >= self._limit:
+            self._over_limit(process)
+        # a batch for the sink is full: hand it over once the current step is done
+        self._mark = min(self._limit, self._seq + STREAM_BATCH)
+        self.later(0, self.flush, ())
+
+    def flush(self) -> None:
+        """Hand the records so far to the sink (a streamed run), keeping none of them."""
+        if self._sink is not None and self.trace:
+            self._sink(self.trace)
+            self.trace.clear()
+
     def _over_limit(self, process: str | None) -> None:
         if process is None and self._last_call is not None:
             process = self._last_call.process
@@ -140,8 +170,8 @@ class World:
     ) -> TraceRecord:
         """The ``call`` record, emitted before the call's effects; result filled in after."""
         seq = self._seq
-        if seq >= self._limit:
-            self._over_limit(proc.name)
+        if seq >= self._mark:
+            self._at_mark(proc.name)
         self._seq = seq + 1
         if args is None:  # one dict per (call, descriptor), shared by every record of it
             shown = d.shown if d is not None else self._shown
@@ -302,3 +332,4 @@ class World:
         with rare_full_collections():
             self.start()
             self.env.run(until=self.plan.until_us + 1)
+        self.flush()
