@@ -108,9 +108,23 @@ def ping_pong_plan(pairs: int = 100, occurrences: int = 1_000_000) -> Plan:
     )
 
 
+def _peak_kib() -> int:
+    """This process's peak resident memory in KiB. On Linux VmHWM, because ru_maxrss of a
+    child started by fork+exec still counts the parent's memory at the fork."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+
+
 def memory_child(occurrences: int) -> None:
     """Stream a ping-pong run to a temporary file; print occurrences, records, peak RSS."""
-    import resource
     import tempfile
 
     from simnotify.runner import stream
@@ -121,7 +135,7 @@ def memory_child(occurrences: int) -> None:
         done = stream(plan, fh)
         took = time.perf_counter() - start
         size = fh.tell()
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    peak_kib = _peak_kib()
     print(done.kinds.get("occur", 0), done.records, size, took, peak_kib)
 
 
