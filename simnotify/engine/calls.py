@@ -63,6 +63,7 @@ class Api:
         self.notifier = world.notifier
         self.network = world.network
         self.p = world.profile
+        self._begin = world.begin_call  # (proc, call, descriptor): the call's trace record
         self._table: dict[str, Callable[..., Outcome | Blocked]] = {
             "socket": self.socket,
             "listen": self.listen,
@@ -102,9 +103,6 @@ class Api:
         return self._table[call.name](proc, call, ctx, started)
 
     # -- helpers ------------------------------------------------------------------
-
-    def _begin(self, proc: SimProcess, call: Call, d: Descriptor | None) -> TraceRecord:
-        return self.world.begin_call(proc, call, d)
 
     @staticmethod
     def _done(rec: TraceRecord, out: Outcome) -> Outcome:

@@ -166,6 +166,7 @@ class SimProcess:
 
     def _main(self) -> Gen:
         world = self.world
+        env = world.env
         while not self.exited:
             if self.handed:
                 step = self.handed.popleft()
@@ -173,34 +174,32 @@ class SimProcess:
                 world.dispatch_steps()  # the next step of this instant may go out
                 yield from self._run_calls((step.call,), Ctx())
                 continue
-            if self.due:
-                # a step of this instant is queued for us: wait for our turn (file order)
-                # rather than take a notification first
-                yield from self._idle()
-                continue
-            if self.infos_pending:
-                self.blocked = None
-                yield from self._on_info(self.infos_pending.popleft())
-                continue
-            if self.loop == "messages" and self.messages:
-                self.blocked = None
-                yield from self._on_message(self.messages.popleft())
-                continue
-            if self.loop == "events":
-                ev = self._signalled_event()
-                if ev is not None:
+            # with a step of this instant queued for us, wait for our turn (file order)
+            # rather than take a notification first
+            if not self.due:
+                if self.infos_pending:
                     self.blocked = None
-                    yield from self._on_event(ev)
+                    yield from self._on_info(self.infos_pending.popleft())
                     continue
-            if self.loop != "none":
-                self._block("GetMessage" if self.loop == "messages" else self._wait_text())
-            yield from self._idle()
-
-    def _idle(self) -> Gen:
-        """Sleep at the main wait point, where the step dispatcher may hand us a step."""
-        self.idle = True
-        yield from self._sleep()
-        self.idle = False
+                if self.loop == "messages" and self.messages:
+                    self.blocked = None
+                    yield from self._on_message(self.messages.popleft())
+                    continue
+                if self.loop == "events":
+                    ev = self._signalled_event()
+                    if ev is not None:
+                        self.blocked = None
+                        yield from self._on_event(ev)
+                        continue
+                if self.loop != "none":
+                    self._block("GetMessage" if self.loop == "messages" else self._wait_text())
+            # idle at the main wait point, where the step dispatcher may hand us a step
+            # (inline rather than a sub-generator: this runs once per wake)
+            self.idle = True
+            wake = self._wake = Event(env)
+            yield wake
+            self._wake = None
+            self.idle = False
 
     def _block(self, what: str) -> None:
         if self.blocked != what:
@@ -265,7 +264,7 @@ class SimProcess:
             if call.name == "sleep":
                 yield env.timeout(call.args["for_us"])
                 continue
-            started = env.now
+            started = env._now  # the property costs a call
             retry = False
             while True:
                 out = api.execute(self, call, ctx, started, retry)

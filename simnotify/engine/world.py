@@ -296,8 +296,8 @@ class World:
         i = 0
         while i < len(steps):
             at = steps[i].at_us
-            if at > env.now:
-                yield env.timeout(at - env.now)
+            if at > env._now:  # the property costs a call
+                yield env.timeout(at - env._now)
             while i < len(steps) and steps[i].at_us == at:
                 step = steps[i]
                 self.processes[step.process].due += 1
