@@ -1,9 +1,12 @@
-"""Engine throughput against bare simpy, on a generated stress scenario.
+"""Engine throughput against bare simpy, sweep throughput, and a streamed run's memory.
 
-Run: ``.venv/bin/python benchmarks/bench.py [--arrivals N]``. Prints happenings per
-second for the engine (trace records per second, verdicts excluded), events per second
-for a bare simpy model that dispatches the same number of events as timeout callbacks,
-and their ratio (1.0 = as fast as bare simpy; higher is better).
+Run: ``.venv/bin/python benchmarks/bench.py [--arrivals N] [--occurrences N]``. Prints
+happenings per second for the engine on a generated stress scenario (trace records per
+second, verdicts excluded), events per second for a bare simpy model that dispatches the
+same number of events as timeout callbacks, and their ratio (1.0 = as fast as bare simpy;
+higher is better); then sweep runs per second of the hand-off race on 1 and 2 jobs; then
+the peak memory of a ping-pong run of ``--occurrences`` data arrivals (default 1,000,000)
+with its trace streamed to a temporary file, measured in a fresh interpreter.
 """
 
 from __future__ import annotations
