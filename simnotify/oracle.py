@@ -112,10 +112,11 @@ class _Interest:
         self.label_sock: dict[str, str] = {}
 
     def see_descriptor(self, rec: TraceRecord) -> None:
-        if rec.descriptor and rec.socket and rec.process and rec.kind == "call":
+        """A call record: which socket each descriptor label names, per process."""
+        if rec.descriptor and rec.socket and rec.process:
             self.label_sock[rec.descriptor] = rec.socket
             self.descs[(rec.process, rec.socket)].add(rec.descriptor)
-        if rec.kind == "call" and rec.call == "accept" and rec.data and rec.process:
+        if rec.call == "accept" and rec.data and rec.process:
             new, sock = rec.data.get("new"), rec.data.get("new_socket")
             if new and sock:
                 self.label_sock[new] = sock
@@ -149,14 +150,16 @@ class _Interest:
 def _index(trace: list[TraceRecord]) -> _Facts:
     f = _Facts(trace)
     interest = _Interest(f)
-    calls = {r.seq: r for r in trace if r.kind == "call"}
     for r in trace:
         k = r.kind
-        interest.see_descriptor(r)
+        if k == "call":
+            interest.see_descriptor(r)
         if k == "register" and r.socket:
             data = r.data or {}
             mask = frozenset(data.get("mask", []))
-            call = calls.get(r.cause) if r.cause is not None else None
+            call = trace[r.cause] if r.cause is not None else None  # seq is the index
+            if call is not None and call.kind != "call":
+                call = None
             f.regs[r.socket].append(_Reg(r.seq, r.gen, data.get("owner"), r.process, mask, r.cause))
             for name in data.get("holds", []):
                 f.holds_at[(r.socket, name, r.seq)] = True
@@ -252,8 +255,12 @@ class Oracle:
 
     def occurrence_verdicts(self) -> list[Verdict]:
         out: list[Verdict] = []
-        procs = sorted({k[0] for k in self.f.intervals})
+        # only processes ever interested in (socket, event) can get a verdict for it
+        procs_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for proc, sock, name in self.f.intervals:
+            procs_of[(sock, name)].append(proc)
         for (sock, name), occs in sorted(self.f.occurs.items(), key=lambda kv: kv[1][0]):
+            procs = sorted(procs_of.get((sock, name), ()))
             for occ in occs:
                 for proc in procs:
                     v = self._judge((proc, sock, name), occ)
