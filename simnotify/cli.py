@@ -27,7 +27,7 @@ from .report import (
     verdict_lines,
     verdicts_json,
 )
-from .result import Result
+from .result import Result, Streamed
 from .runner import run_plan, stream
 from .scenario import LoadLimits, Scenario, ScenarioError, build, load
 from .sweep import SweepError, set_parameter, sweep
@@ -206,21 +206,17 @@ def _run_streamed(plans: list[Plan], args: argparse.Namespace, out: TextIO) -> i
         print(f"trace streamed to {path}: {done.records:,} records", file=out)
         kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(done.kinds.items()))
         print(f"records by kind: {kinds}", file=out)
-        print("notifications taken:", file=out)
-        for name in done.ends:
-            got = [f"{e} x{n:,}" for (p, e), n in sorted(done.taken.items()) if p == name]
-            print(f"  {name:<12} {', '.join(got) if got else 'nothing'}", file=out)
+        for line in taken_lines(done):
+            print(line, file=out)
         print("verdicts: not computed in a streamed run (they need the whole trace)", file=out)
-        blocked = [f"{e.name} ({e.blocked})" for e in done.ends.values() if e.blocked]
-        if blocked:
-            print(f"still waiting at the end: {', '.join(blocked)}", file=out)
+        _print_ends(done, out)
         for line in expectation_lines(done, plan.source, every=not args.quiet):
             print(line, file=out)
         print(file=out)
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _print_ends(res: Result, out: TextIO) -> None:
+def _print_ends(res: Result | Streamed, out: TextIO) -> None:
     blocked = [f"{e.name} ({e.blocked})" for e in res.ends.values() if e.blocked]
     if blocked:
         print(f"still waiting at the end: {', '.join(blocked)}", file=out)

@@ -45,12 +45,12 @@ def expectation_lines(result: Result | Streamed, source: str, every: bool = True
     return lines
 
 
-def taken_lines(result: Result) -> list[str]:
+def taken_lines(result: Result | Streamed) -> list[str]:
     """Per process, the notifications it consumed: makes 'A got nothing' explicit."""
-    counts = deliveries(result)
+    counts = result.taken if isinstance(result, Streamed) else deliveries(result)
     lines = []
     for name in result.ends:
-        got = [f"{e} x{n}" for (p, e), n in sorted(counts.items()) if p == name]
+        got = [f"{e} x{n:,}" for (p, e), n in sorted(counts.items()) if p == name]
         lines.append(f"  {name:<12} {', '.join(got) if got else 'nothing'}")
     return ["notifications taken:", *lines]
 
