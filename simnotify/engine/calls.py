@@ -93,7 +93,8 @@ class Api:
         self._enum_call = Call("WSAEnumNetworkEvents", {"socket": None, "event": None})
         self._wait_call = Call("WSAWaitForMultipleEvents", {"handles": (), "timeout_us": None})
         self._retry = False
-        self._loop_args: dict[object, dict[str, str]] = {}
+        self._wait_args: dict[EventObject, dict[str, str]] = {}
+        self._enum_args: dict[tuple[Descriptor, EventObject], dict[str, str]] = {}
 
     def execute(
         self, proc: SimProcess, call: Call, ctx: Ctx, started: int, retry: bool
@@ -512,9 +513,9 @@ class Api:
 
     def loop_wait_returned(self, proc: SimProcess, ev: EventObject, index: int) -> None:
         """Trace the events loop's own wait returning (each wake counts as a happening)."""
-        args = self._loop_args.get(ev)
+        args = self._wait_args.get(ev)
         if args is None:
-            args = self._loop_args[ev] = {"events": ev.name}
+            args = self._wait_args[ev] = {"events": ev.name}
         self.world.begin_call(proc, self._wait_call, None, args).result = index
 
     def loop_enumerate(
@@ -522,9 +523,9 @@ class Api:
     ) -> list[tuple[int, int]]:
         """The events loop enumerating one of its descriptors with the signalled event."""
         key = (d, ev)
-        args = self._loop_args.get(key)
+        args = self._enum_args.get(key)
         if args is None:  # one dict per (descriptor, event), not per wake
-            args = self._loop_args[key] = {"socket": d.name, "event": ev.name}
+            args = self._enum_args[key] = {"socket": d.name, "event": ev.name}
         rec = self.world.begin_call(proc, self._enum_call, d, args)
         bits = self.notifier.enumerate(proc, d, ev, rec.seq)
         rec.result = _bits_text(bits) if bits else []
