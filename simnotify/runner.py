@@ -57,7 +57,8 @@ def _run(plan: Plan, prof: Profile) -> Result:
     found = verdicts(trace, blocked)
     trace.extend(as_records(found, len(trace)))
     received = {name: end.received for name, end in ends.items()}
-    sockets = {r.descriptor: r.socket for r in trace if r.descriptor and r.socket}
+    # each descriptor label's socket, the latest descriptor of that name winning
+    sockets = {d.label: d.sock.id for p in world.processes.values() for d in p.descriptors}
     outcomes = check_outcomes(plan.expects, found, received, blocked, sockets, prof.name)
     return Result(plan, prof.name, trace, world.checks, outcomes, ends, totals, found)
 
