@@ -6,7 +6,7 @@ from typing import IO, TYPE_CHECKING
 
 from .engine.world import World
 from .expect import check_outcomes
-from .gcpause import rare_full_collections
+from .gcpause import collector_paused
 from .oracle import as_records, verdicts
 from .plan import Plan
 from .profiles import Profile, get_profile
@@ -29,7 +29,7 @@ def to_plan(scenario: Scenario | Plan) -> Plan:
 def run_plan(plan: Plan, profile: str | None = None) -> Result:
     """Run a compiled plan under ``profile`` (default: the plan's own)."""
     prof = get_profile(profile or plan.profile)
-    with rare_full_collections():  # the oracle, too, allocates while the trace is alive
+    with collector_paused():  # the oracle, too, allocates while the trace is alive
         return _run(plan, prof)
 
 
@@ -52,7 +52,7 @@ def _run(plan: Plan, prof: Profile) -> Result:
     world = World(plan, prof)
     world.run()
     ends, totals = _ends(world), _totals(world)
-    trace = world.trace
+    trace = world.take_trace()
     blocked = {name: end.blocked for name, end in ends.items()}
     found = verdicts(trace, blocked)
     trace.extend(as_records(found, len(trace)))

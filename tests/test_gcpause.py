@@ -1,10 +1,12 @@
-"""A run changes the process-wide GC thresholds only while it runs, and always restores them."""
+"""A run pauses the cycle collector only while it runs, restores it always, and leaves no
+reference cycles behind (which is what makes the pause safe)."""
 
 from __future__ import annotations
 
 import gc
 import io
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,57 +14,137 @@ import pytest
 
 import simnotify as sn
 from simnotify.engine import world as world_mod
-from simnotify.engine.world import SimulationLimitError
-from simnotify.gcpause import RARE_FULL, rare_full_collections
+from simnotify.engine.world import SimulationLimitError, World
+from simnotify.gcpause import collector_paused
+from simnotify.oracle import verdicts
 from simnotify.plan import Limits
+from simnotify.profiles import PROFILES
+from simnotify.trace import TraceRecord
 
-PING_PONG = Path(__file__).resolve().parent.parent / "benchmarks" / "ping-pong.toml"
+ROOT = Path(__file__).resolve().parent.parent
+PING_PONG = ROOT / "benchmarks" / "ping-pong.toml"
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 
 
 def _short(until: str = "5ms") -> sn.Scenario:
     return sn.loads(PING_PONG.read_text().replace('until = "1s"', f'until = "{until}"'))
 
 
-def test_thresholds_are_rare_during_a_run_and_restored_after(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+def test_collector_is_off_during_a_run_and_on_after(
+    monkeypatch: pytest.MonkeyPatch, collector_on: None
 ) -> None:
     monkeypatch.setattr(world_mod, "STREAM_BATCH", 100)  # hand records over mid-run
-    before = gc.get_threshold()
-    seen: list[tuple[int, ...]] = []
+    seen: list[bool] = []
 
     class Spy(io.StringIO):
         def writelines(self, lines: object) -> None:  # called by the sink mid-run
-            seen.append(gc.get_threshold())
+            seen.append(gc.isenabled())
             super().writelines(lines)  # type: ignore[arg-type]
 
     sn.stream(_short(), Spy())
-    assert seen and seen[0] == (before[0], before[1], RARE_FULL)
-    assert gc.get_threshold() == before
+    assert seen and not any(seen)
+    assert gc.isenabled()
 
 
-def test_thresholds_are_restored_when_a_run_fails() -> None:
-    before = gc.get_threshold()
+def test_collector_is_back_on_when_a_run_fails(collector_on: None) -> None:
     plan = sn.runner.to_plan(_short("1s"))
     with pytest.raises(SimulationLimitError):
         sn.runner.run_plan(replace(plan, limits=Limits(max_happenings=1000)))
-    assert gc.get_threshold() == before
+    assert gc.isenabled()
 
 
-def test_overlapping_runs_in_threads_restore_the_thresholds_once_all_are_done() -> None:
-    before = gc.get_threshold()
+def test_a_collector_the_user_turned_off_stays_off() -> None:
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        sn.run(_short())
+        assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_overlapping_runs_in_threads_turn_the_collector_on_once_all_are_done(
+    collector_on: None,
+) -> None:
     first_inside, second_done = threading.Event(), threading.Event()
 
     def first() -> None:
-        with rare_full_collections():
+        with collector_paused():
             first_inside.set()
             second_done.wait()
 
     t = threading.Thread(target=first)
     t.start()
     first_inside.wait()
-    with rare_full_collections():
-        assert gc.get_threshold()[2] == RARE_FULL
-    assert gc.get_threshold()[2] == RARE_FULL  # the first run is still going
+    with collector_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the first run is still going
     second_done.set()
     t.join()
-    assert gc.get_threshold() == before
+    assert gc.isenabled()
+
+
+def _records_in(objects: list[object]) -> int:
+    return sum(type(o) is TraceRecord for o in objects)
+
+
+def test_a_finished_runs_records_skip_the_young_generations(collector_on: None) -> None:
+    result = sn.run(_short())
+    assert result.trace
+    young = gc.get_objects(generation=0) + gc.get_objects(generation=1)
+    assert _records_in(young) == 0
+    assert _records_in(gc.get_objects(generation=2)) >= len(result.trace)
+
+
+def test_objects_the_program_froze_stay_frozen(collector_on: None) -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        sn.run(_short())
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_a_dropped_result_frees_its_trace_without_a_cycle_collection(
+    collector_on: None,
+) -> None:
+    gc.collect()
+    gc.disable()
+    try:
+        result = sn.run(_short())
+        assert _records_in(gc.get_objects()) >= len(result.trace) > 0
+        del result  # the finished world is garbage in a cycle, not yet collected
+        assert _records_in(gc.get_objects()) == 0
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("path", [*SCENARIOS, PING_PONG], ids=lambda p: p.stem)
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_a_run_and_its_verdicts_make_no_reference_cycles(
+    path: Path, profile: str, collector_on: None
+) -> None:
+    scenario = sn.load(path) if path != PING_PONG else _short("20ms")
+    plan = sn.runner.to_plan(scenario)
+    gc.collect()
+    gc.disable()
+    try:
+        world = World(plan, PROFILES[profile])
+        world.run()
+        found = verdicts(world.trace, {n: p.blocked for n, p in world.processes.items()})
+        garbage = gc.collect()  # the world is still alive: only cycles it dropped count
+    finally:
+        gc.enable()
+    assert garbage == 0
+    assert world.trace and found is not None

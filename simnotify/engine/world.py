@@ -16,7 +16,7 @@ import simpy
 from simpy.events import Timeout
 
 from ..expect import InlineCheck, check_inline
-from ..gcpause import rare_full_collections
+from ..gcpause import collector_paused
 from ..plan import Call, Plan, Step
 from ..profiles import Profile
 from ..trace import TraceRecord
@@ -144,6 +144,16 @@ class World:
         # a batch for the sink is full: hand it over once the current step is done
         self._mark = min(self._limit, self._seq + STREAM_BATCH)
         self.later(0, self.flush, ())
+
+    def take_trace(self) -> list[TraceRecord]:
+        """The trace, which the world then lets go of. A finished world is a reference
+        cycle (processes and sockets point back at it), freed only by a full collection;
+        the trace should not wait for that once its new owner drops it."""
+        trace = self.trace
+        self.trace = []
+        self._append = self.trace.append
+        self._last_call = None
+        return trace
 
     def flush(self) -> None:
         """Hand the records so far to the sink (a streamed run), keeping none of them."""
@@ -329,7 +339,7 @@ class World:
 
     def run(self) -> None:
         """Run until ``plan.until_us`` inclusive; raises SimulationLimitError on runaway."""
-        with rare_full_collections():
+        with collector_paused():
             self.start()
             self.env.run(until=self.plan.until_us + 1)
-        self.flush()
+            self.flush()
