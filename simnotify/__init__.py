@@ -2,13 +2,14 @@
 
 Public API: ``load``/``loads`` a scenario, ``run`` it under a profile, read the
 ``Result`` (trace records, verdicts, checks, end states); ``stream`` a long run's
-trace to a file.
+trace to a file; ``sweep`` many seeded runs for the probability of each finding.
 """
 
 from .profiles import DOCUMENTED, OBSERVED, Profile
 from .result import Comparison, Result, Streamed
 from .runner import compare, run, stream
 from .scenario import Scenario, ScenarioError, load, loads
+from .sweep import SweepResult, sweep
 
 __all__ = [
     "DOCUMENTED",
@@ -19,9 +20,11 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Streamed",
+    "SweepResult",
     "compare",
     "load",
     "loads",
     "run",
     "stream",
+    "sweep",
 ]

@@ -1,16 +1,19 @@
-"""No cycle collection while a run builds its trace; its survivors go straight to the oldest
-generation.
+"""No cycle collection while a run builds its trace; a large run's survivors go straight to
+the oldest generation.
 
 A run allocates hundreds of thousands of long-lived trace records, and CPython's cycle
 collector walks each of them once or twice as it ages them through its young generations:
 about an eighth of a large run's time (half of it when full collections ran at the default
 rate). A run makes no reference cycles while it runs (``tests/test_gcpause.py`` checks every
 bundled scenario under both profiles), so reference counting alone frees what it drops and
-the collector has nothing to find. So while any run is in progress the collector is off, and
-when the last run leaves, ``gc.freeze()`` then ``gc.unfreeze()`` moves the survivors to the
-oldest generation without walking them. A finished world is one cycle, collected by the next
-full collection like any other old object; the runner takes the trace out of it first, so a
-dropped result does not wait for that.
+the collector has nothing to find. So while any run is in progress the collector is off.
+
+When the last run leaves, if at least ``PROMOTE_AT`` objects were left young,
+``gc.freeze()`` then ``gc.unfreeze()`` moves them to the oldest generation without walking
+them. A finished world is itself a reference cycle (small next to its trace, which the
+runner takes out of it), so promoted dead worlds wait for a full collection; after
+``FULL_AFTER`` promoted objects with no full collection between, one is run here. Smaller
+runs (sweeps) are left to the young generations, which free their worlds at once.
 
 The switch is process-wide: a counter under a lock restores it when the last concurrent run
 (threads) leaves, only if it was on before the first one came, and the promotion is skipped
@@ -24,9 +27,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+#: Young objects at the end of a run worth promoting unwalked (about 100,000 records).
+PROMOTE_AT = 200_000
+#: Promoted objects after which a full collection is due, if none ran meanwhile.
+FULL_AFTER = 20_000_000
+
 _lock = threading.Lock()
 _active = 0
 _was_enabled = False
+_promoted = 0  # objects promoted since the last full collection seen
+_fulls_seen = 0  # gc.get_stats()[2]["collections"] when _promoted was last reset
 
 
 @contextmanager
@@ -44,7 +54,21 @@ def collector_paused() -> Iterator[None]:
         with _lock:
             _active -= 1
             if _active == 0 and _was_enabled:
-                if gc.get_freeze_count() == 0:
-                    gc.freeze()  # young survivors to the permanent generation...
-                    gc.unfreeze()  # ...and from there to the oldest, unwalked
+                _promote_survivors()
                 gc.enable()
+
+
+def _promote_survivors() -> None:
+    global _promoted, _fulls_seen
+    young = gc.get_count()[0]  # tracked objects allocated while paused and still alive
+    if young < PROMOTE_AT or gc.get_freeze_count():
+        return
+    fulls = gc.get_stats()[2]["collections"]
+    if fulls != _fulls_seen:
+        _promoted, _fulls_seen = 0, fulls
+    gc.freeze()  # every tracked object to the permanent generation...
+    gc.unfreeze()  # ...and from there to the oldest, unwalked
+    _promoted += young
+    if _promoted >= FULL_AFTER:
+        gc.collect()
+        _promoted, _fulls_seen = 0, gc.get_stats()[2]["collections"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import simnotify as sn
+from simnotify import gcpause
 from simnotify.engine import world as world_mod
 from simnotify.engine.world import SimulationLimitError, World
 from simnotify.gcpause import collector_paused
@@ -98,12 +99,34 @@ def _records_in(objects: list[object]) -> int:
     return sum(type(o) is TraceRecord for o in objects)
 
 
-def test_a_finished_runs_records_skip_the_young_generations(collector_on: None) -> None:
+def test_a_large_runs_records_skip_the_young_generations(
+    monkeypatch: pytest.MonkeyPatch, collector_on: None
+) -> None:
+    monkeypatch.setattr(gcpause, "PROMOTE_AT", 1_000)  # _short() is a large run, then
     result = sn.run(_short())
     assert result.trace
     young = gc.get_objects(generation=0) + gc.get_objects(generation=1)
     assert _records_in(young) == 0
     assert _records_in(gc.get_objects(generation=2)) >= len(result.trace)
+
+
+def test_promoted_dead_worlds_get_a_full_collection_in_the_end(
+    monkeypatch: pytest.MonkeyPatch, collector_on: None
+) -> None:
+    monkeypatch.setattr(gcpause, "PROMOTE_AT", 1_000)
+    monkeypatch.setattr(gcpause, "FULL_AFTER", 3 * len(sn.run(_short()).trace))
+    fulls = gc.get_stats()[2]["collections"]
+    for _ in range(6):
+        sn.run(_short())
+    assert gc.get_stats()[2]["collections"] > fulls
+
+
+def test_a_sweeps_small_runs_leave_nothing_in_the_oldest_generation(collector_on: None) -> None:
+    scenario = sn.load(ROOT / "scenarios" / "prefork-handoff-race.toml")
+    sn.sweep(scenario, runs=50)  # warm up: imports, caches
+    before = len(gc.get_objects(generation=2))
+    sn.sweep(scenario, runs=500)
+    assert len(gc.get_objects(generation=2)) - before < 5_000  # not 500 dead worlds
 
 
 def test_objects_the_program_froze_stay_frozen(collector_on: None) -> None:
