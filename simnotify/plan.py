@@ -34,6 +34,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from .units import format_time
+from .winsock import mask_names
+
 #: Loop kinds a process may run.
 LOOPS = ("none", "messages", "events")
 #: Handler keys besides the FD_ names.
@@ -60,13 +63,48 @@ class Expect:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One API call as written in a step or handler, with canonical arguments."""
+    """One API call as written in a step or handler, with canonical arguments.
+
+    ``shown`` is how trace records show the arguments, worked out once here rather than per
+    record: a plan runs under two profiles, and a sweep runs it thousands of times.
+    """
 
     name: str
     args: dict[str, Any]
     line: int = 0
     expect: Expect | None = None
     id: str | None = None
+    shown: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shown", _display_args(self.args))
+
+
+#: Canonical argument keys shown with the spelling scenario files use.
+_FILE_NAMES = {"fionbio": "FIONBIO", "fionread": "FIONREAD", "info": "protocol_info"}
+
+
+def _display_args(args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as a reader wants them: file spellings, names, times as text."""
+    shown: dict[str, Any] = {}
+    for k, v in args.items():
+        if v is None or v is False:
+            continue
+        if k == "mask":
+            shown["events"] = mask_names(v)
+        elif k == "to":
+            shown["to"] = f"{v[0]}.{v[1]}"
+        elif k == "handles":
+            shown["events"] = list(v)
+        elif k == "timeout_us":
+            shown["timeout"] = format_time(v)
+        elif k == "for_us":
+            shown["for"] = format_time(v)
+        elif isinstance(v, tuple):
+            shown[_FILE_NAMES.get(k, k)] = list(v)
+        else:
+            shown[_FILE_NAMES.get(k, k)] = v
+    return shown
 
 
 @dataclass(frozen=True, slots=True)

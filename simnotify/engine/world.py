@@ -21,7 +21,7 @@ from ..plan import Call, Plan, Step
 from ..profiles import Profile
 from ..trace import TraceRecord
 from ..units import format_time
-from ..winsock import WRITE, mask_names
+from ..winsock import WRITE
 from .calls import Api, Outcome
 from .network import Network
 from .notify import Notifier
@@ -43,10 +43,6 @@ class SimulationLimitError(RuntimeError):
 
     def __str__(self) -> str:
         return str(self.args[0])
-
-
-#: Canonical argument keys shown with the spelling scenario files use.
-_FILE_NAMES = {"fionbio": "FIONBIO", "fionread": "FIONREAD", "info": "protocol_info"}
 
 
 def _dispatch(ev: simpy.Event) -> None:
@@ -88,7 +84,6 @@ class World:
         self.bytes_dropped = 0
         self.checks: list[InlineCheck] = []
         self._last_call: TraceRecord | None = None
-        self._shown: dict[int, dict[str, Any]] = {}  # display args of calls without a descriptor
         self.notifier = Notifier(self, profile)
         self.network = Network(self, self.notifier, plan.network.latency_us)
         self.api = Api(self)
@@ -183,11 +178,13 @@ class World:
         if seq >= self._mark:
             self._at_mark(proc.name)
         self._seq = seq + 1
-        if args is None:  # one dict per (call, descriptor), shared by every record of it
-            shown = d.shown if d is not None else self._shown
-            args = shown.get(id(call))
-            if args is None:
-                args = shown[id(call)] = self._display_args(call, d)
+        if args is None:  # shared by every record of the call through this descriptor
+            args = call.shown
+            if d is not None and args.get("socket") != d.name:
+                # a handler's default descriptor, or a name bound to a newer descriptor
+                args = d.shown.get(id(call))
+                if args is None:
+                    args = d.shown[id(call)] = {**call.shown, "socket": d.name}
         rec = TraceRecord(
             seq,
             self.env._now,
@@ -208,31 +205,6 @@ class World:
         self._append(rec)
         self._last_call = rec
         return rec
-
-    @staticmethod
-    def _display_args(call: Call, d: Descriptor | None) -> dict[str, Any]:
-        """The arguments as a reader wants them: file spellings, names, times as text."""
-        shown: dict[str, Any] = {}
-        for k, v in call.args.items():
-            if v is None or v is False:
-                continue
-            if k == "mask":
-                shown["events"] = mask_names(v)
-            elif k == "to":
-                shown["to"] = f"{v[0]}.{v[1]}"
-            elif k == "handles":
-                shown["events"] = list(v)
-            elif k == "timeout_us":
-                shown["timeout"] = format_time(v)
-            elif k == "for_us":
-                shown["for"] = format_time(v)
-            elif isinstance(v, tuple):
-                shown[_FILE_NAMES.get(k, k)] = list(v)
-            else:
-                shown[_FILE_NAMES.get(k, k)] = v
-        if d is not None:
-            shown["socket"] = d.name  # a handler's default descriptor, or a bound name
-        return shown
 
     def check_expect(self, proc: SimProcess, call: Call, out: Outcome) -> None:
         """Compare a completed call with its inline ``expect`` under this profile."""
