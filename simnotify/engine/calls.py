@@ -115,8 +115,11 @@ class Api:
     ) -> Outcome:
         return self._done(self._begin(proc, call, d), _err(code))
 
-    def _open(self, proc: SimProcess, call: Call, ctx: Ctx) -> Descriptor | None:
-        d = proc.resolve(call.args.get("socket"), ctx)
+    @staticmethod
+    def _open(proc: SimProcess, call: Call, ctx: Ctx) -> Descriptor | None:
+        # SimProcess.resolve, inline: every call on a socket starts here
+        name = call.args.get("socket")
+        d = ctx.default if name is None else ctx.bindings.get(name) or proc.names.get(name)
         return d if d is not None and d.open else None
 
     def _new_socket_descriptor(self, proc: SimProcess, name: str, ctx: Ctx) -> Descriptor:

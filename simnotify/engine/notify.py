@@ -118,7 +118,7 @@ class Notifier:
         if window.destroyed:
             self.emit("suppress", owner.name, reg.via.label, s.id, name, cause, "window destroyed")
             return
-        detail = f"to {window.name} ({reg.message})"
+        detail = reg.post_text
         if err:
             detail += f" with {error_name(err)}"
         seq = self.emit("post", owner.name, reg.via.label, s.id, name, cause, detail, reg.gen)
@@ -288,16 +288,15 @@ class Notifier:
     ) -> list[tuple[int, int]]:
         """WSAEnumNetworkEvents: copy, clear and reset atomically (R71-R73; W18)."""
         s = d.sock
-        if self.p.enum_clears_only_masked_bits:
-            scope = s.record & (s.reg.mask if s.reg is not None else 0)
-        else:
-            scope = s.record
-        s.record &= ~scope
         if ev is not None:
             ev.signalled = False
         out: list[tuple[int, int]] = []
-        if not scope:
+        scope = s.record
+        if not scope:  # most enumerates of an events loop find nothing
             return out
+        if self.p.enum_clears_only_masked_bits:
+            scope &= s.reg.mask if s.reg is not None else 0
+        s.record &= ~scope
         for bit in self.p.post_order:
             if scope & bit:
                 err = s.err.get(bit, 0)

@@ -151,14 +151,13 @@ class SimProcess:
     def poke(self) -> None:
         """Wake the process if it sleeps; it then re-checks what it can do."""
         ev = self._wake
-        if ev is not None and not ev.triggered:
+        if ev is not None:
+            self._wake = None  # woken once: later pokes before it runs change nothing
             ev.succeed()
 
     def _sleep(self) -> Gen:
-        ev = Event(self.world.env)
-        self._wake = ev
+        self._wake = ev = Event(self.world.env)
         yield ev
-        self._wake = None
 
     def start(self) -> None:
         """Register the main loop with the simulation."""
@@ -196,9 +195,8 @@ class SimProcess:
             # idle at the main wait point, where the step dispatcher may hand us a step
             # (inline rather than a sub-generator: this runs once per wake)
             self.idle = True
-            wake = self._wake = Event(env)
+            self._wake = wake = Event(env)
             yield wake
-            self._wake = None
             self.idle = False
 
     def _block(self, what: str) -> None:
@@ -232,21 +230,21 @@ class SimProcess:
         index = [e for e in self.event_list if not e.closed].index(ev)
         api.loop_wait_returned(self, ev, index)
         found: list[tuple[Descriptor, list[tuple[int, int]]]] = []
-        for d, booked in list(self.evt_book.items()):
+        for d, booked in self.evt_book.items():  # enumerating books and unbooks nothing
             if booked is ev and d.open:
                 bits = api.loop_enumerate(self, d, ev)
                 if bits:
                     found.append((d, bits))
         if self.handle_time:
             yield world.env.timeout(self.handle_time)
-        order = world.notifier.p.post_order
+        handlers = self.handlers
         for d, bits in found:
-            got = {bit for bit, _ in bits}
-            for bit in order:
-                if bit in got and not self.exited:
-                    calls = self.handlers.get(BIT_NAMES[bit])
-                    if calls:
-                        yield from self._run_calls(calls, Ctx(default=d, handler=True))
+            for bit, _ in bits:  # enumerate reports bits in the profile's post order
+                if self.exited:
+                    return
+                calls = handlers.get(BIT_NAMES[bit])
+                if calls:
+                    yield from self._run_calls(calls, Ctx(default=d, handler=True))
 
     def _on_info(self, info: ProtocolInfo) -> Gen:
         calls = self.handlers.get(PROTOCOL_INFO)

@@ -29,7 +29,7 @@ class State(IntEnum):
 class Registration:
     """The socket's single notification slot: who asked, how, for which bits."""
 
-    __slots__ = ("event", "gen", "mask", "message", "owner", "seq", "via", "window")
+    __slots__ = ("event", "gen", "mask", "message", "owner", "post_text", "seq", "via", "window")
 
     def __init__(
         self,
@@ -49,6 +49,8 @@ class Registration:
         self.message = message
         self.event = event
         self.seq = -1  # trace seq of the call that installed it
+        # the detail of each post record, made once rather than per message
+        self.post_text = f"to {window.name} ({message})" if window is not None else ""
 
     @property
     def is_message(self) -> bool:

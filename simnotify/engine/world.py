@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import simpy
-from simpy.events import Timeout
+from simpy.events import URGENT, Timeout
 
 from ..expect import InlineCheck, check_inline
 from ..gcpause import collector_paused
@@ -48,6 +48,17 @@ class SimulationLimitError(RuntimeError):
 def _dispatch(ev: simpy.Event) -> None:
     fn, args = ev._value
     fn(*args)
+
+
+class _Urgent(simpy.Event):
+    """A callback event triggered at once with urgent priority, as a process start is."""
+
+    def __init__(self, env: simpy.Environment, value: tuple[Any, tuple[Any, ...]]) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = value
+        self.callbacks.append(_dispatch)
+        env.schedule(self, URGENT)
 
 
 #: A streamed run hands its records to the sink in batches of this many.
@@ -271,21 +282,20 @@ class World:
         timed.sort(key=lambda t: (t[0], t[1]))
         return [replace(st, at_us=at) for at, _, st in timed if at <= self.plan.until_us]
 
-    def _feed_steps(self) -> Generator[simpy.Event, None, None]:
-        """At each step time, queue that instant's steps in file order and hand them out."""
-        env = self.env
-        steps = self._timed_steps()
-        i = 0
-        while i < len(steps):
-            at = steps[i].at_us
-            if at > env._now:  # the property costs a call
-                yield env.timeout(at - env._now)
-            while i < len(steps) and steps[i].at_us == at:
-                step = steps[i]
-                self.processes[step.process].due += 1
-                self._due.append(step)
-                i += 1
-            self.dispatch_steps()
+    def _steps_due(self, steps: list[Step], i: int) -> None:
+        """At a step time, queue that instant's steps in file order, hand them out, and
+        come back at the next step time (a callback chain: no process, no generator)."""
+        at = steps[i].at_us
+        n = len(steps)
+        processes = self.processes
+        while i < n and steps[i].at_us == at:
+            step = steps[i]
+            processes[step.process].due += 1
+            self._due.append(step)
+            i += 1
+        self.dispatch_steps()
+        if i < n:
+            self.later(steps[i].at_us - at, self._steps_due, (steps, i))
 
     def dispatch_steps(self) -> None:
         """Hand the next due step to its process: at once if it is idle (it then runs and
@@ -307,7 +317,17 @@ class World:
         self._connect_pairs()
         for proc in self.processes.values():
             proc.start()
-        self.env.process(self._feed_steps())
+        steps = self._timed_steps()
+        if steps:
+            # with the processes' own starts (urgent, at time 0), so steps at time 0 go
+            # out before anything else scheduled for that instant
+            _Urgent(self.env, (self._first_steps, (steps,)))
+
+    def _first_steps(self, steps: list[Step]) -> None:
+        if steps[0].at_us:
+            self.later(steps[0].at_us, self._steps_due, (steps, 0))
+        else:
+            self._steps_due(steps, 0)
 
     def run(self) -> None:
         """Run until ``plan.until_us`` inclusive; raises SimulationLimitError on runaway."""
