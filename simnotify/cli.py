@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -279,15 +280,17 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _executor(args: argparse.Namespace) -> Executor | None:
+def _executor(args: argparse.Namespace, stack: ExitStack) -> Executor | None:
+    """The executor ``--dask``/``--jobs`` ask for, closed when ``stack`` closes."""
     if args.dask:
         try:
             from distributed import Client
         except ImportError:
             raise UserError("--dask needs the dask extra: pip install 'simnotify[dask]'") from None
-        return Client(args.dask).get_executor()  # type: ignore[no-any-return]
+        client = stack.enter_context(Client(args.dask))
+        return client.get_executor()  # type: ignore[no-any-return]
     if args.jobs > 1:
-        return ProcessPoolExecutor(max_workers=args.jobs)
+        return stack.enter_context(ProcessPoolExecutor(max_workers=args.jobs))
     return None
 
 
@@ -303,7 +306,21 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
             )
         vary = (key.strip(), [v.strip() for v in values.split(",") if v.strip()])
     profiles = _profiles(plan, args.profile)
-    executor = _executor(args)
+    with ExitStack() as stack:
+        _sweep_tables(args, plan, vary, profiles, _executor(args, stack), out)
+    key = f" --set {vary[0]}=VALUE" if vary else ""
+    print(f"replay a run: simnotify run {args.file} --seed SEED{key}", file=out)
+    return EXIT_OK
+
+
+def _sweep_tables(
+    args: argparse.Namespace,
+    plan: Plan,
+    vary: tuple[str, list[str]] | None,
+    profiles: list[str],
+    executor: Executor | None,
+    out: TextIO,
+) -> None:
     try:
         for prof in profiles:
             result = sweep(
@@ -322,12 +339,6 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
         raise UserError(f"--vary {exc}") from None
     except SimulationLimitError as exc:
         raise UserError(f"{plan.source}: {exc}") from None
-    finally:
-        if isinstance(executor, ProcessPoolExecutor):
-            executor.shutdown()
-    key = f" --set {vary[0]}=VALUE" if vary else ""
-    print(f"replay a run: simnotify run {args.file} --seed SEED{key}", file=out)
-    return EXIT_OK
 
 
 def schema_document() -> dict[str, object]:

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .plan import Plan
+from .result import Result
 from .runner import run_plan, to_plan
+from .scenario.fields import BYTES_MAX
 from .units import parse_time
 
 if TYPE_CHECKING:
@@ -42,12 +44,18 @@ def set_parameter(plan: Plan, key: str, value: str) -> Plan:
     parts = key.split(".")
     try:
         if parts == ["seed"]:
-            return replace(plan, seed=int(value))
+            seed = int(value)
+            if not -(2**63) <= seed < 2**64:
+                raise SweepError(f"{key}={value}: a seed is a 64-bit integer")
+            return replace(plan, seed=seed)
         if len(parts) == 2 and parts[0] == "network" and parts[1] in _TIME_KEYS:
             net = replace(plan.network, **{f"{parts[1]}_us": parse_time(value)[0]})
             return replace(plan, network=net)
         if len(parts) == 2 and parts[0] == "network" and parts[1] in _INT_KEYS:
-            return replace(plan, network=replace(plan.network, **{parts[1]: int(value)}))
+            size = int(value)
+            if not 1 <= size <= BYTES_MAX:  # as a scenario file's [network] is checked
+                raise SweepError(f"{key}={value}: a buffer is 1 to {BYTES_MAX} bytes")
+            return replace(plan, network=replace(plan.network, **{parts[1]: size}))
         if len(parts) == 3 and parts[0] == "processes" and parts[2] == "handle_time":
             names = [p.name for p in plan.processes]
             if parts[1] not in names:
@@ -119,6 +127,18 @@ class SweepResult:
     parameter: str | None
     seeds: tuple[int, int]
     rows: list[SweepRow]
+    plan: Plan = field(repr=False)  # the scenario as swept, for replay
+
+    def replay(self, value: str, seed: int) -> Result:
+        """The sweep's run at one row's ``value`` and ``seed``, with its trace and verdicts:
+        what ``simnotify run FILE --seed SEED --set KEY=VALUE`` runs."""
+        if value not in [row.value for row in self.rows]:
+            known = ", ".join(row.value for row in self.rows)
+            raise SweepError(f"no row {value!r} in this sweep (rows: {known})")
+        plan = self.plan
+        if self.parameter is not None:
+            plan = set_parameter(plan, self.parameter, value)
+        return run_plan(replace(plan, seed=seed), self.profile)
 
     def outcomes(self) -> list[Outcome]:
         """Every outcome seen in any row, problems first."""
@@ -233,6 +253,8 @@ def sweep(
     prof = profile or base.profile
     first = base.seed if seed is None else seed
     seeds = list(range(first, first + runs))
+    if vary and not vary[1]:
+        raise SweepError(f"{vary[0]}: no values to vary it over")
     values: Sequence[str | None] = list(vary[1]) if vary else [None]
     plans = [set_parameter(base, vary[0], v) if vary and v is not None else base for v in values]
     pool = executor or _Serial()
@@ -258,4 +280,6 @@ def sweep(
             ):
                 row.clean_example = s
         rows.append(row)
-    return SweepResult(base.name, prof, vary[0] if vary else None, (seeds[0], seeds[-1]), rows)
+    return SweepResult(
+        base.name, prof, vary[0] if vary else None, (seeds[0], seeds[-1]), rows, base
+    )

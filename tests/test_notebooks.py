@@ -28,5 +28,10 @@ def test_notebook_executes(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert not errors, errors
 
 
-def test_there_are_three_notebooks() -> None:
-    assert [p.stem for p in NOTEBOOKS] == ["01-quickstart", "02-gallery", "03-build-your-own"]
+def test_the_four_notebooks_are_there() -> None:
+    assert [p.stem for p in NOTEBOOKS] == [
+        "01-quickstart",
+        "02-gallery",
+        "03-build-your-own",
+        "04-timing-sweeps",
+    ]

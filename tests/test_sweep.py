@@ -101,3 +101,54 @@ def test_unknown_parameter_is_a_clear_error(capsys: pytest.CaptureFixture[str]) 
         set_parameter(sn.run(sn.load(RACE)).plan, "network.speed", "1")
     assert main(["sweep", str(RACE), "--vary", "network.speed=1,2"]) == 2
     assert "cannot vary 'network.speed'" in capsys.readouterr().err
+
+
+def test_replay_in_python_reproduces_every_example_seed() -> None:
+    result = sn.sweep(sn.load(RACE), runs=60, vary=VARY)
+    assert any(row.example for row in result.rows)
+    for row in result.rows:
+        for outcome, seed in row.example.items():
+            run = result.replay(row.value, seed)
+            found = {(v.kind, v.process, v.event or "-") for v in run.verdicts}
+            assert outcome in found, (row.value, outcome, seed)
+        assert row.clean_example is not None
+        clean = result.replay(row.value, row.clean_example)
+        assert not any(v.kind in ("lost", "hang", "stale", "spurious") for v in clean.verdicts)
+    with pytest.raises(SweepError, match=r"no row '2ms' in this sweep \(rows: 50us, 200us, 1ms\)"):
+        result.replay("2ms", 1)
+
+
+def test_a_sweep_without_a_parameter_replays_the_scenario_as_written() -> None:
+    result = sn.sweep(sn.load(RACE), runs=5)
+    (row,) = result.rows
+    seed, outcomes = next(iter(row.example.values())), set(row.example)
+    replayed = result.replay(row.value, seed)
+    assert replayed.plan.network == result.plan.network and outcomes
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("network.recv_buffer", "0", "a buffer is 1 to 2147483648 bytes"),
+        ("network.send_buffer", "-5", "a buffer is 1 to 2147483648 bytes"),
+        ("seed", str(2**64), "a seed is a 64-bit integer"),
+        ("network.latency", "-1us", "negative"),
+    ],
+)
+def test_a_set_value_a_scenario_file_could_not_hold_is_refused(
+    key: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = sn.run(sn.load(RACE)).plan
+    with pytest.raises(SweepError, match=message):
+        set_parameter(plan, key, value)
+    assert main(["sweep", str(RACE), "--runs", "2", "--vary", f"{key}={value}"]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["run", str(RACE), "--set", f"{key}={value}"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_varying_over_no_values_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SweepError, match=r"network\.latency: no values to vary it over"):
+        sn.sweep(sn.load(RACE), runs=2, vary=("network.latency", []))
+    assert main(["sweep", str(RACE), "--vary", "network.latency=,"]) == 2
+    assert "no values to vary it over" in capsys.readouterr().err
