@@ -275,3 +275,15 @@ def test_blocked_expectation_holds_only_for_a_waiting_process() -> None:
     )
     res = sn.run(sn.loads(waiting.replace(", expect = 10 }", " }")), profile="observed")
     assert res.ok, [c.message() for c in res.failures]
+
+
+def test_a_plan_built_out_of_time_order_runs_each_step_at_its_time() -> None:
+    from simnotify.plan import Call, Plan, ProcessPlan, Step
+
+    steps = tuple(
+        Step(at, "P", Call("WSACreateEvent", {"event": f"e{i}"}))
+        for i, at in enumerate([300, 100, 200, 100])
+    )
+    res = sn.run(Plan("unsorted", 1_000, (ProcessPlan("P"),), steps))
+    calls = [(r.t_us, r.args["event"]) for r in res.trace if r.kind == "call"]
+    assert calls == [(100, "e1"), (100, "e3"), (200, "e2"), (300, "e0")]

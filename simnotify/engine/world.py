@@ -10,6 +10,7 @@ import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
+from operator import attrgetter
 from typing import Any
 
 import simpy
@@ -273,7 +274,8 @@ class World:
         ordered by time with file order breaking ties."""
         steps = self.plan.steps
         if not any(st.jitter for st in steps):
-            return list(steps)
+            # a compiled scenario is in order already; a Plan built in Python may not be
+            return sorted(steps, key=attrgetter("at_us"))  # stable: file order breaks ties
         rng = self.rng
         timed = [
             (st.at_us + st.jitter.draw(rng), i, st) if st.jitter else (st.at_us, i, st)
