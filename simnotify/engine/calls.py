@@ -231,7 +231,7 @@ class Api:
         if d is None:
             return self._fail(proc, call, E.WSAENOTSOCK)
         s = d.sock
-        n = int(call.args.get("bytes", 0))
+        n = call.args.get("bytes", 0)
         if s.shut_send:
             return self._fail(proc, call, E.WSAESHUTDOWN, d)
         if s.rst:
@@ -245,15 +245,19 @@ class Api:
             self.world.bytes_sent += n
             self.network.send_urgent(s, n)
             return self._done(rec, (n, None))
-        free = s.snd_free
+        free = s.sndbuf - s.sndq  # snd_free, without the call
+        if free < 0:  # an accepted blocking send over-filled the buffer
+            free = 0
         if free > 0 or n == 0:
             rec = self._begin(proc, call, d)
             k = min(n, free) if self.p.send_accepts_partial and s.nonblocking else n
             s.sndq += k
             self.world.bytes_sent += k
             self.network.pump(s)
-            self.notifier.successful_send(s, rec.seq)
-            return self._done(rec, (k, None))
+            if self.p.successful_send_clears_pending_write:  # else FD_WRITE stays (W14)
+                self.notifier.discard(s, WRITE, rec.seq, "cleared by a successful send")
+            rec.result = k
+            return k, None
         if not s.nonblocking or self._retry:
             return Blocked(f"send({d.label})", (s,))
         rec = self._begin(proc, call, d)
@@ -266,10 +270,10 @@ class Api:
         if d is None:
             return self._fail(proc, call, E.WSAENOTSOCK)
         s = d.sock
-        args = call.args
-        want = int(args.get("bytes", -1))
-        peek = bool(args.get("peek"))
-        urgent = bool(args.get("oob"))
+        args = call.args  # canonical: bytes an int, the flags bools (plan.py)
+        want = args.get("bytes", -1)
+        peek = args.get("peek", False)
+        urgent = args.get("oob", False)
         out: Outcome
         if args.get("bad_buffer"):
             out = _err(E.WSAEFAULT)

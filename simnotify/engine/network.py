@@ -36,7 +36,7 @@ class Network:
 
     # -- scheduling -------------------------------------------------------------
 
-    def _send_segment(self, src: UnderlyingSocket, fn: Any, *args: Any) -> None:
+    def _send_segment(self, src: UnderlyingSocket, fn: Any, args: tuple[Any, ...]) -> None:
         """Deliver ``fn(*args)`` after one latency, never before src's earlier segments."""
         now = self.world.env._now  # the property costs a call per segment
         at = now + (self._latency if self._jitter is None else self.latency)
@@ -76,7 +76,7 @@ class Network:
         n = self.notifier
         if client.closed:
             if server is not None:
-                self._send_segment(client, self._rst_arrival, server)
+                self._send_segment(client, self._rst_arrival, (server,))
             return
         if server is None:
             client.state = State.CONNECT_FAILED
@@ -111,15 +111,15 @@ class Network:
             room = peer.rcvbuf - peer.rx - src.inflight
             if room > 0:
                 move = src.sndq if src.sndq < room else room
-                blocked_before = src.snd_free == 0
+                full_before = src.sndq >= src.sndbuf  # snd_free == 0, without the call
                 src.sndq -= move
                 src.inflight += move
-                self._send_segment(src, self._data_arrival, src, peer, move)
-                if blocked_before and src.snd_free > 0:
+                self._send_segment(src, self._data_arrival, (src, peer, move))
+                if full_before and src.sndq < src.sndbuf:
                     self.space_freed(src)
         if src.fin_pending and not src.sndq and not src.fin_sent:
             src.fin_sent = True
-            self._send_segment(src, self._fin_arrival, peer)
+            self._send_segment(src, self._fin_arrival, (peer,))
 
     def space_freed(self, s: UnderlyingSocket) -> None:
         """Send-buffer space after WSAEWOULDBLOCK re-arms FD_WRITE (R44; W12, W39)."""
@@ -146,7 +146,7 @@ class Network:
         peer = src.peer
         if peer is not None:
             src.inflight += nbytes  # counted in flight, so no byte is ever unaccounted for
-            self._send_segment(src, self._oob_arrival, src, peer, nbytes)
+            self._send_segment(src, self._oob_arrival, (src, peer, nbytes))
         else:
             self.world.bytes_dropped += nbytes
 
@@ -211,7 +211,7 @@ class Network:
         s.sndq = 0
         peer = s.peer
         if peer is not None and not s.rst:
-            self._send_segment(s, self._rst_arrival, peer)
+            self._send_segment(s, self._rst_arrival, (peer,))
 
     def _reset_from(self, s: UnderlyingSocket) -> None:
         """Data reached a socket that no longer receives: it answers with RST (R83)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..profiles import Profile
-from ..winsock import BIT_NAMES, LEVEL, WRITE, error_name, mask_names, mask_text
+from ..winsock import BIT_NAMES, LEVEL, error_name, mask_names, mask_text
 from .sockets import Descriptor, Registration, UnderlyingSocket
 
 if TYPE_CHECKING:
@@ -155,11 +155,6 @@ class Notifier:
             self.discard(s, bit, cause, "cleared by the re-enabling call")
         if bit & LEVEL and s.cond(bit):
             self.raise_(s, bit, 0, cause)
-
-    def successful_send(self, s: UnderlyingSocket, cause: int) -> None:
-        """A send that succeeded: FD_WRITE is untouched unless the profile says so (W14)."""
-        if self.p.successful_send_clears_pending_write:
-            self.discard(s, WRITE, cause, "cleared by a successful send")
 
     # -- registration -----------------------------------------------------------
 
