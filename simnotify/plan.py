@@ -67,6 +67,8 @@ class Call:
 
     ``shown`` is how trace records show the arguments, worked out once here rather than per
     record: a plan runs under two profiles, and a sweep runs it thousands of times.
+    ``renamed`` caches ``shown`` with another socket name, for a handler's default
+    descriptor or a rebound name (a pure function of the name, so safe to share by runs).
     """
 
     name: str
@@ -75,9 +77,11 @@ class Call:
     expect: Expect | None = None
     id: str | None = None
     shown: dict[str, Any] = field(init=False, repr=False, compare=False)
+    renamed: dict[str, dict[str, Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shown", _display_args(self.args))
+        object.__setattr__(self, "renamed", {})
 
 
 #: Canonical argument keys shown with the spelling scenario files use.

@@ -490,7 +490,7 @@ class Api:
         if ev is None:
             return self._fail(proc, call, E.WSA_INVALID_HANDLE)  # R79
         rec = self._begin(proc, call, None)
-        ev.closed = True
+        proc.close_event(ev)
         return self._done(rec, (0, None))
 
     def wsawaitformultipleevents(

@@ -85,6 +85,7 @@ class SimProcess:
         self.messages: deque[Message] = deque()
         self.events: dict[str, EventObject] = {}
         self.event_list: list[EventObject] = []
+        self._wait_label: str | None = None  # _wait_text's, until the handles change
         self.infos: list[ProtocolInfo] = []
         self.infos_pending: deque[ProtocolInfo] = deque()
         self.evt_book: dict[Descriptor, EventObject] = {}
@@ -114,7 +115,13 @@ class SimProcess:
         ev = EventObject(name, self)
         self.events[name] = ev
         self.event_list.append(ev)
+        self._wait_label = None
         return ev
+
+    def close_event(self, ev: EventObject) -> None:
+        """WSACloseEvent, or the process exiting: the handle is gone."""
+        ev.closed = True
+        self._wait_label = None
 
     def new_descriptor(self, base: str, sock: UnderlyingSocket, ctx: Ctx) -> Descriptor:
         """Create a descriptor; handlers always number names (``conn1``), steps reuse free ones."""
@@ -205,8 +212,15 @@ class SimProcess:
             self.world.emit("block", self.name, None, None, None, None, f"waiting in {what}")
 
     def _wait_text(self) -> str:
-        names = ", ".join(ev.name for ev in self.event_list if not ev.closed)
-        return f"WSAWaitForMultipleEvents({names})" if names else "its event loop (no events yet)"
+        """What the events loop waits in; made again only when its handles change."""
+        text = self._wait_label
+        if text is None:
+            names = ", ".join(ev.name for ev in self.event_list if not ev.closed)
+            text = (
+                f"WSAWaitForMultipleEvents({names})" if names else "its event loop (no events yet)"
+            )
+            self._wait_label = text
+        return text
 
     def _signalled_event(self) -> EventObject | None:
         for ev in self.event_list:
@@ -290,7 +304,7 @@ class SimProcess:
         for w in self.windows.values():
             self.destroy_window(w, cause)
         for ev in self.event_list:
-            ev.closed = True
+            self.close_event(ev)
         for info in self.infos:  # imported or not: an exited target's infos let go (semantics 2)
             api.drop_info(info, cause)
         self.infos_pending.clear()

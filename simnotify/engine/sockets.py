@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..winsock import ACCEPT, CLOSE, CONNECT, OOB, READ, WRITE
 
@@ -183,11 +183,10 @@ class UnderlyingSocket:
 class Descriptor:
     """A per-process handle to an underlying socket (``PROC.DESC``)."""
 
-    __slots__ = ("label", "name", "open", "process", "shown", "sock")
+    __slots__ = ("label", "name", "open", "process", "sock")
 
     def __init__(self, name: str, process: SimProcess, sock: UnderlyingSocket) -> None:
         self.name = name
-        self.shown: dict[int, dict[str, Any]] = {}  # display args per call made through it
         self.process = process
         self.sock = sock
         self.open = True

@@ -190,13 +190,14 @@ class World:
         if seq >= self._mark:
             self._at_mark(proc.name)
         self._seq = seq + 1
-        if args is None:  # shared by every record of the call through this descriptor
+        if args is None:  # shared by every record of the call with this socket name
             args = call.shown
             if d is not None and args.get("socket") != d.name:
                 # a handler's default descriptor, or a name bound to a newer descriptor
-                args = d.shown.get(id(call))
+                name = d.name
+                args = call.renamed.get(name)
                 if args is None:
-                    args = d.shown[id(call)] = {**call.shown, "socket": d.name}
+                    args = call.renamed[name] = {**call.shown, "socket": name}
         rec = TraceRecord(
             seq,
             self.env._now,
