@@ -188,8 +188,15 @@ class SimProcess:
                     yield from self._on_info(self.infos_pending.popleft())
                     continue
                 if self.loop == "messages" and self.messages:
+                    # the message loop's body, inline: it runs once per message
                     self.blocked = None
-                    yield from self._on_message(self.messages.popleft())
+                    msg = self.messages.popleft()
+                    world.notifier.take_message(self, msg, None)
+                    if self.handle_time:
+                        yield env.timeout(self.handle_time)
+                    calls = self.handlers.get(BIT_NAMES[msg.bit])
+                    if calls:
+                        yield from self._run_calls(calls, Ctx(default=msg.wparam, handler=True))
                     continue
                 if self.loop == "events":
                     ev = self._signalled_event()
@@ -229,14 +236,6 @@ class SimProcess:
         return None
 
     # -- loop bodies --------------------------------------------------------------
-
-    def _on_message(self, msg: Message) -> Gen:
-        self.world.notifier.take_message(self, msg, None)
-        if self.handle_time:
-            yield self.world.env.timeout(self.handle_time)
-        calls = self.handlers.get(BIT_NAMES[msg.bit])
-        if calls:
-            yield from self._run_calls(calls, Ctx(default=msg.wparam, handler=True))
 
     def _on_event(self, ev: EventObject) -> Gen:
         world = self.world
