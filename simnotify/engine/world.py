@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any
 
 import simpy
-from simpy.events import URGENT, Timeout
+from simpy.events import NORMAL, URGENT, EventPriority
 
 from ..expect import InlineCheck, check_inline
 from ..gcpause import collector_paused
@@ -51,15 +51,25 @@ def _dispatch(ev: simpy.Event) -> None:
     fn(*args)
 
 
-class _Urgent(simpy.Event):
-    """A callback event triggered at once with urgent priority, as a process start is."""
+class _Callback(simpy.Event):
+    """``fn(*args)`` after ``delay``, as a triggered event with one callback: a simpy
+    Timeout without its extra fields and append (inlined, as simpy inlines its own
+    Initialize), because every network happening and step time is one."""
 
-    def __init__(self, env: simpy.Environment, value: tuple[Any, tuple[Any, ...]]) -> None:
-        super().__init__(env)
-        self._ok = True
+    def __init__(
+        self,
+        env: simpy.Environment,
+        delay: int,
+        value: tuple[Any, tuple[Any, ...]],
+        priority: EventPriority = NORMAL,
+    ) -> None:
+        if delay < 0:  # simpy would move time backwards
+            raise ValueError(f"negative delay {delay}")
+        self.env = env
+        self.callbacks = [_dispatch]
         self._value = value
-        self.callbacks.append(_dispatch)
-        env.schedule(self, URGENT)
+        self._ok = True
+        env.schedule(self, priority, delay)
 
 
 #: A streamed run hands its records to the sink in batches of this many.
@@ -236,8 +246,7 @@ class World:
 
     def later(self, delay: int, fn: Any, args: tuple[Any, ...]) -> None:
         """Run ``fn(*args)`` after ``delay`` microseconds, as a callback (no process)."""
-        ev = Timeout(self.env, delay, (fn, args))
-        ev.callbacks.append(_dispatch)
+        _Callback(self.env, delay, (fn, args))
 
     def wake(self, s: UnderlyingSocket) -> None:
         """Poke every process blocked on ``s``; each re-checks its call."""
@@ -324,7 +333,7 @@ class World:
         if steps:
             # with the processes' own starts (urgent, at time 0), so steps at time 0 go
             # out before anything else scheduled for that instant
-            _Urgent(self.env, (self._first_steps, (steps,)))
+            _Callback(self.env, 0, (self._first_steps, (steps,)), URGENT)
 
     def _first_steps(self, steps: list[Step]) -> None:
         if steps[0].at_us:
