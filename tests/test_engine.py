@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import simnotify as sn
 from simnotify.result import Result
 
@@ -287,3 +289,22 @@ def test_a_plan_built_out_of_time_order_runs_each_step_at_its_time() -> None:
     res = sn.run(Plan("unsorted", 1_000, (ProcessPlan("P"),), steps))
     calls = [(r.t_us, r.args["event"]) for r in res.trace if r.kind == "call"]
     assert calls == [(100, "e1"), (100, "e3"), (200, "e2"), (300, "e0")]
+
+
+def test_every_engine_record_has_every_field_set() -> None:
+    # the engine fills records slot by slot; a slot it forgot would fail here
+    from simnotify.trace import FIELDS, TraceRecord
+
+    res = sn.run(
+        sn.load(
+            Path(__file__).resolve().parent.parent
+            / "scenarios"
+            / "shared-sockets-split-interest.toml"
+        )
+    )
+    kinds = {r.kind for r in res.trace}
+    assert {"call", "register", "occur", "post", "deliver", "suppress", "lost"} <= kinds
+    for rec in res.trace:
+        fields = rec.to_dict()
+        assert list(fields) == list(FIELDS)
+        assert TraceRecord(**fields).to_dict() == fields
