@@ -543,7 +543,8 @@ class Oracle:
     @staticmethod
     def _empty_wake(recs: list[TraceRecord], i: int) -> bool:
         enums = []
-        for r in recs[i + 1 :]:
+        for j in range(i + 1, len(recs)):  # not recs[i + 1 :]: a copy per wake
+            r = recs[j]
             if r.kind == "call" and r.call == "WSAEnumNetworkEvents":
                 enums.append(r)
             elif r.kind == "call":
