@@ -77,6 +77,10 @@ class _Facts:
     suppress_of: dict[int, TraceRecord] = field(default_factory=dict)
 
 
+#: The calls whose outcome can show their caller an FD_ event (the rest never do).
+_DISCOVERING = frozenset(("recv", "accept", "send", "connect"))
+
+
 def _discovered(rec: TraceRecord) -> list[str]:
     """FD_ events a successful (or telling) call proves to its caller (6.1 discovery)."""
     call, res, err = rec.call, rec.result, rec.error
@@ -183,7 +187,7 @@ def _index(trace: list[TraceRecord]) -> _Facts:
         elif k == "suppress" and r.cause is not None:
             f.suppress_of[r.cause] = r
         elif k == "call" and r.process:
-            if r.socket:
+            if r.socket and r.call in _DISCOVERING:
                 for name in _discovered(r):
                     f.satisfy[(r.process, r.socket, name)].append((r.seq, "io"))
             if r.call == "closesocket" and r.error is None and r.descriptor:
