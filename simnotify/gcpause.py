@@ -15,9 +15,12 @@ runner takes out of it), so promoted dead worlds wait for a full collection; aft
 ``FULL_AFTER`` promoted objects with no full collection between, one is run here. Smaller
 runs (sweeps) are left to the young generations, which free their worlds at once.
 
-The switch is process-wide: a counter under a lock restores it when the last concurrent run
-(threads) leaves, only if it was on before the first one came, and the promotion is skipped
-if the program has frozen objects of its own (``gc.unfreeze()`` would release them).
+The switch is process-wide, under a lock. Runs overlapping in threads (a sweep on a thread
+pool) turn the collector back on for as long as they overlap, since they might never leave
+a gap in which to collect their finished worlds, and nothing is promoted then. It is
+restored when the last run leaves, only if it was on before the first one came, and the
+promotion is skipped if the program has frozen objects of its own (``gc.unfreeze()`` would
+release them).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ PROMOTE_AT = 200_000
 FULL_AFTER = 20_000_000
 
 _lock = threading.Lock()
-_active = 0
+_depth: dict[int, int] = {}  # thread ident -> runs it has in progress (runs nest: runner, world)
+_overlapped = False  # runs of two threads were in progress at once: the collector is back on
 _was_enabled = False
 _promoted = 0  # objects promoted since the last full collection seen
 _fulls_seen = 0  # gc.get_stats()[2]["collections"] when _promoted was last reset
@@ -42,19 +46,29 @@ _fulls_seen = 0  # gc.get_stats()[2]["collections"] when _promoted was last rese
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Within the block, the cycle collector does not run (reference counting still does)."""
-    global _active, _was_enabled
+    global _overlapped, _was_enabled
+    me = threading.get_ident()
     with _lock:
-        if _active == 0:
+        if not _depth:
             _was_enabled = gc.isenabled()
+            _overlapped = False
             gc.disable()
-        _active += 1
+        elif me not in _depth and _was_enabled:
+            # runs overlapping in threads (a sweep on a thread pool) might never leave a
+            # gap to collect their finished worlds in: the collector works as usual
+            _overlapped = True
+            gc.enable()
+        _depth[me] = _depth.get(me, 0) + 1
     try:
         yield
     finally:
         with _lock:
-            _active -= 1
-            if _active == 0 and _was_enabled:
-                _promote_survivors()
+            _depth[me] -= 1
+            if not _depth[me]:
+                del _depth[me]
+            if not _depth and _was_enabled:
+                if not _overlapped:  # the young objects are this one thread's run's
+                    _promote_survivors()
                 gc.enable()
 
 
