@@ -31,6 +31,8 @@ Outcome = tuple[str, str, str]
 #: Runs per task sent to an executor: amortises the cost of shipping the plan.
 BATCH = 50
 _TIME_KEYS = ("latency", "ipc_delay", "handle_time")
+_MARKERS = ("o", "s", "^", "D", "v")
+_DASHES = ("-", "--", ":", "-.")
 _INT_KEYS = ("recv_buffer", "send_buffer")
 
 
@@ -172,6 +174,18 @@ class SweepResult:
             )
         return lines
 
+    def _positions(self) -> list[float] | None:
+        """The rows' values on a numeric scale (microseconds, bytes, seeds), if they have one."""
+        if self.parameter is None:
+            return None
+        key = self.parameter.rsplit(".", 1)[-1]
+        try:
+            if key in _TIME_KEYS:
+                return [float(parse_time(row.value)[0]) for row in self.rows]
+            return [float(int(row.value)) for row in self.rows]
+        except ValueError:
+            return None
+
     def plot(self, outcomes: Iterable[Outcome] | None = None) -> Figure:
         """Probability (with 95% intervals) of each loss and hang against the parameter."""
         from matplotlib.figure import Figure
@@ -183,8 +197,12 @@ class SweepResult:
         )
         fig = Figure(figsize=(7, 3.5), layout="constrained")
         ax = fig.subplots()
-        xs = list(range(len(self.rows)))
-        for o in chosen:
+        xs = self._positions()
+        if xs is None:
+            xs = list(range(len(self.rows)))  # values without a scale: side by side
+        elif min(xs) > 0 and max(xs) >= 10 * min(xs):
+            ax.set_xscale("log")
+        for n, o in enumerate(chosen):
             est = [row.probability(o) for row in self.rows]
             ys = [e[0] for e in est]
             err = [
@@ -192,8 +210,19 @@ class SweepResult:
                 [e[2] - y for y, e in zip(ys, est, strict=True)],
             ]
             label = f"{o[0]} {o[2]} for {o[1]}" if o[2] != "-" else f"{o[0]} {o[1]}"
-            ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=label)
+            ax.errorbar(
+                xs,
+                ys,
+                yerr=err,
+                capsize=3,
+                label=label,
+                # outcomes of one race coincide: a marker and dash of its own keeps each seen
+                marker=_MARKERS[n % len(_MARKERS)],
+                linestyle=_DASHES[n % len(_DASHES)],
+                markerfacecolor="none" if n % 2 else None,
+            )
         ax.set_xticks(xs, [row.value for row in self.rows])
+        ax.minorticks_off()
         ax.set_xlabel(self.parameter or "value")
         ax.set_ylabel("probability per run")
         ax.set_ylim(-0.05, 1.05)

@@ -152,3 +152,22 @@ def test_varying_over_no_values_is_an_error(capsys: pytest.CaptureFixture[str]) 
         sn.sweep(sn.load(RACE), runs=2, vary=("network.latency", []))
     assert main(["sweep", str(RACE), "--vary", "network.latency=,"]) == 2
     assert "no values to vary it over" in capsys.readouterr().err
+
+
+def test_sweep_plot_puts_values_on_their_scale_and_keeps_coinciding_lines_apart() -> None:
+    result = sn.sweep(sn.load(RACE), runs=40, vary=VARY)
+    ax = result.plot().axes[0]
+    assert ax.get_xscale() == "log"  # 50us to 1ms: a factor of 20
+    assert [t.get_text() for t in ax.get_xticklabels()] == VARY[1]
+    assert list(ax.get_xticks()) == [50.0, 200.0, 1000.0]
+    handles, labels = ax.get_legend_handles_labels()
+    assert labels == ["lost FD_READ for W", "hang W"]  # the same probabilities, one race
+    lines = [h[0] for h in handles]  # each errorbar's data line
+    assert lines[0].get_marker() != lines[1].get_marker()
+    assert lines[0].get_linestyle() != lines[1].get_linestyle()
+
+
+def test_sweep_plot_without_a_scale_puts_values_side_by_side() -> None:
+    ax = sn.sweep(sn.load(RACE), runs=5).plot().axes[0]
+    assert ax.get_xscale() == "linear"
+    assert list(ax.get_xticks()) == [0.0]
