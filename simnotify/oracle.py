@@ -114,12 +114,15 @@ class _Interest:
         self.via: dict[tuple[str, str], str] = {}
         self.descs: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.label_sock: dict[str, str] = {}
+        self.live: dict[str, str] = {}  # labels in descs, not closed since: nothing to add
 
     def see_descriptor(self, rec: TraceRecord) -> None:
         """A call record: which socket each descriptor label names, per process."""
-        if rec.descriptor and rec.socket and rec.process:
-            self.label_sock[rec.descriptor] = rec.socket
-            self.descs[(rec.process, rec.socket)].add(rec.descriptor)
+        label, sock = rec.descriptor, rec.socket
+        if label and sock and rec.process and self.live.get(label) != sock:
+            self.live[label] = sock
+            self.label_sock[label] = sock
+            self.descs[(rec.process, sock)].add(label)
         if rec.call == "accept" and rec.data and rec.process:
             new, sock = rec.data.get("new"), rec.data.get("new_socket")
             if new and sock:
@@ -142,6 +145,7 @@ class _Interest:
             return
         left = self.descs[(proc, sock)]
         left.discard(label)
+        self.live.pop(label, None)
         if self.via.get((proc, sock)) == label or not left:
             self.set_mask(proc, sock, frozenset(), seq)
 
@@ -156,9 +160,17 @@ def _index(trace: list[TraceRecord]) -> _Facts:
     interest = _Interest(f)
     for r in trace:
         k = r.kind
-        if k == "call":
+        if k == "call":  # first: most records are calls
             interest.see_descriptor(r)
-        if k == "register" and r.socket:
+            if r.process:
+                if r.socket and r.call in _DISCOVERING:
+                    for name in _discovered(r):
+                        f.satisfy[(r.process, r.socket, name)].append((r.seq, "io"))
+                if r.call == "closesocket" and r.error is None and r.descriptor:
+                    interest.closed(r.process, r.descriptor, r.seq)
+                elif r.call == "exit":
+                    interest.exited(r.process, r.seq)
+        elif k == "register" and r.socket:
             data = r.data or {}
             mask = frozenset(data.get("mask", []))
             call = trace[r.cause] if r.cause is not None else None  # seq is the index
@@ -186,14 +198,6 @@ def _index(trace: list[TraceRecord]) -> _Facts:
             f.discards[(r.socket, r.event)].append(r)
         elif k == "suppress" and r.cause is not None:
             f.suppress_of[r.cause] = r
-        elif k == "call" and r.process:
-            if r.socket and r.call in _DISCOVERING:
-                for name in _discovered(r):
-                    f.satisfy[(r.process, r.socket, name)].append((r.seq, "io"))
-            if r.call == "closesocket" and r.error is None and r.descriptor:
-                interest.closed(r.process, r.descriptor, r.seq)
-            elif r.call == "exit":
-                interest.exited(r.process, r.seq)
     return f
 
 
@@ -468,8 +472,9 @@ class Oracle:
         out = []
         # per descriptor label, successful calls through it: (seq, was it closesocket)
         uses: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+        taken_via = {d.descriptor for dels in self.f.delivers.values() for d in dels}
         for r in self.trace:
-            if r.kind == "call" and r.descriptor and r.error is None:
+            if r.kind == "call" and r.descriptor in taken_via and r.error is None:
                 uses[r.descriptor].append((r.seq, r.call == "closesocket"))
         for (sock, name), dels in self.f.delivers.items():
             for d in dels:
