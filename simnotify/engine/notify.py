@@ -1,7 +1,9 @@
 """raise / post / reenable / select / enumerate (semantics 3.3): the notification core.
 
-This is the only module that changes a socket's registration, record or latch, and
-the only one that reads the profile's notification decision points.
+Every notification is made here: only this module raises, posts, records, discards and
+enumerates, and it applies the profile's decision points about them. The calls apply the
+profile's decision points about calls (which of them re-enable, cancel or fail) and ask
+this module to act; the network lifts a latch when a connection starts over (R43).
 """
 
 from __future__ import annotations
