@@ -391,7 +391,7 @@ class Api:
         if d is not None:
             self.notifier.cancel(s, d, cause, "socket closed")
         else:
-            s.reg = None
+            self.notifier.forget(s)
         s.closed = True
         self.world.bytes_dropped += s.rx + s.oob
         s.rx = s.oob = 0

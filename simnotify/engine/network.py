@@ -81,7 +81,7 @@ class Network:
         if server is None:
             client.state = State.CONNECT_FAILED
             client.connect_err = int(WSAError.WSAECONNREFUSED)
-            client.latch &= ~CONNECT
+            n.connection_outcome(client, CONNECT)
             n.raise_(
                 client, CONNECT, client.connect_err, n.occur(client, CONNECT, "connect refused")
             )
@@ -96,7 +96,7 @@ class Network:
         client.peer = server
         server.peer = client
         client.connect_err = 0
-        client.latch &= ~(CONNECT | WRITE)
+        n.connection_outcome(client, CONNECT | WRITE)
         n.raise_(client, CONNECT, 0, n.occur(client, CONNECT, "connected"))
         n.raise_(client, WRITE, 0, n.occur(client, WRITE, "connected: writable"))
 

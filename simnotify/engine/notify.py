@@ -1,9 +1,8 @@
 """raise / post / reenable / select / enumerate (semantics 3.3): the notification core.
 
-Every notification is made here: only this module raises, posts, records, discards and
-enumerates, and it applies the profile's decision points about them. The calls apply the
-profile's decision points about calls (which of them re-enable, cancel or fail) and ask
-this module to act; the network lifts a latch when a connection starts over (R43).
+This is the only module that changes a socket's registration, record or latch, and it
+applies the profile's decision points about notifications. The calls apply the profile's
+decision points about calls (which of them re-enable, cancel or fail) and ask it to act.
 """
 
 from __future__ import annotations
@@ -215,6 +214,14 @@ class Notifier:
             for bit in p.post_order:
                 if recheck & bit and s.cond(bit):
                     self.raise_(s, bit, s.cond_err(bit), cause)
+
+    def connection_outcome(self, s: UnderlyingSocket, bits: int) -> None:
+        """A connect attempt ended: its outcome is reported afresh, whatever came before (R43)."""
+        s.latch &= ~bits
+
+    def forget(self, s: UnderlyingSocket) -> None:
+        """The socket is gone with no descriptor left to trace a cancel through."""
+        s.reg = None
 
     def cancel(self, s: UnderlyingSocket, d: Descriptor, cause: int, why: str) -> None:
         """Drop the registration without a select call (closesocket, shutdown knob)."""
