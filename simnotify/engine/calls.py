@@ -245,9 +245,7 @@ class Api:
             self.world.bytes_sent += n
             self.network.send_urgent(s, n)
             return self._done(rec, (n, None))
-        free = s.sndbuf - s.sndq  # snd_free, without the call
-        if free < 0:  # an accepted blocking send over-filled the buffer
-            free = 0
+        free = s.snd_free
         if free > 0 or n == 0:
             rec = self._begin(proc, call, d)
             k = min(n, free) if self.p.send_accepts_partial and s.nonblocking else n

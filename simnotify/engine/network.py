@@ -111,11 +111,11 @@ class Network:
             room = peer.rcvbuf - peer.rx - src.inflight
             if room > 0:
                 move = src.sndq if src.sndq < room else room
-                full_before = src.sndq >= src.sndbuf  # snd_free == 0, without the call
+                full_before = src.snd_free == 0
                 src.sndq -= move
                 src.inflight += move
                 self._send_segment(src, self._data_arrival, (src, peer, move))
-                if full_before and src.sndq < src.sndbuf:
+                if full_before and src.snd_free > 0:
                     self.space_freed(src)
         if src.fin_pending and not src.sndq and not src.fin_sent:
             src.fin_sent = True

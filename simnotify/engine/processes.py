@@ -285,7 +285,7 @@ class SimProcess:
                 for s in out.sockets:
                     s.waiters.append(self)
                 if out.deadline is not None and out.deadline > env.now:
-                    self.world.later(out.deadline - env.now, _poke, (self,))
+                    self.world.later(out.deadline - env.now, self.poke, ())
                 yield from self._sleep()
                 retry = True
             self.blocked = None
@@ -329,7 +329,3 @@ class SimProcess:
             else:
                 kept.append(msg)
         self.messages = kept
-
-
-def _poke(proc: SimProcess) -> None:
-    proc.poke()
