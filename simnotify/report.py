@@ -109,7 +109,10 @@ def differences(a: Result, b: Result) -> list[str]:
         lines.append(f"still waiting at the end ({a.profile} | {b.profile}):")
         lines += [f"  {name:<12} {wa or '-'} | {wb or '-'}" for name, wa, wb in waiting]
     lines += _call_diff(a, b)
-    return lines or [f"no difference between {a.profile} and {b.profile}"]
+    return lines or [
+        f"{a.profile} and {b.profile}: the same notifications taken, the same calls' "
+        "results, the same processes waiting at the end (the traces may still differ)"
+    ]
 
 
 def verdict_lines(result: Result) -> list[str]:
