@@ -43,6 +43,9 @@ LOOPS = ("none", "messages", "events")
 PROTOCOL_INFO = "PROTOCOL_INFO"
 #: Key of ``Expect.by_profile`` that applies under every profile.
 ANY_PROFILE = "*"
+#: Names a scenario passes for an invalid handle on purpose: never created, never resolved.
+INVALID_SOCKET = "INVALID_SOCKET"
+INVALID_EVENT = "WSA_INVALID_EVENT"
 
 
 @dataclass(frozen=True, slots=True)

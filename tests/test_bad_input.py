@@ -275,7 +275,10 @@ SPIN = """\
 format = "simnotify/1"
 name = "spin"
 until = "86400s"
-steps = [{ at = "0ms", process = "P", call = "WSASetEvent", event = "e" }]
+steps = [
+  { at = "0ms", process = "P", call = "WSACreateEvent", event = "e" },
+  { at = "0ms", process = "P", call = "WSASetEvent", event = "e" },
+]
 
 [processes.P]
 loop = "events"
@@ -293,7 +296,7 @@ def test_a_day_long_loop_that_never_waits_stops_at_the_happenings_limit(
     code, err, seconds = run_timed(capsys, "run", str(path), "--max-happenings", "5000")
     assert code == 2
     stopped = re.fullmatch(
-        re.escape(f"{path}:6: processes.P: the run exceeded 5000 happenings at ")
+        re.escape(f"{path}:9: processes.P: the run exceeded 5000 happenings at ")
         + r"(\d+)\.(\d{3})ms, the last by process P \(a loop that never waits\?\); "
         r"raise the limit with --max-happenings\n",
         err,

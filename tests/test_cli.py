@@ -71,6 +71,11 @@ steps = [
 ]
 
 [processes.A]
+[processes.B]
+
+[[connection]]
+client = "B.c"
+server = "A.s"
 """
 
 

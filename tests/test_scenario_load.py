@@ -43,10 +43,12 @@ recv_buffer = 1024
 loop = "messages"
 on.FD_READ = [{ call = "recv", bytes = "all" }, { call = "sleep", for = "1ms" }]
 on.FD_ACCEPT = [{ call = "accept" }]
+on.FD_CLOSE = [{ call = "listen", socket = "l" }]
 
 [processes.B]
 loop = "events"
 handle_time = "10us"
+on.FD_READ = [{ call = "WSACreateEvent", event = "e1" }, { call = "WSACreateEvent", event = "e2" }]
 on.PROTOCOL_INFO = [
   { call = "WSASocket", as = "c" },
   { call = "WSAEventSelect", socket = "c", event = "ev", events = ["FD_READ", "FD_CLOSE"] },
@@ -247,6 +249,7 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
     )
     assert problems(text) == [
         "s.toml:5: steps[0].call: unknown call 'recvv' (did you mean 'recv'?)",
+        "s.toml:6: steps[1].socket: 's' is never created in process A",
         "s.toml:7: steps[1].events[1]: unknown event 'FD_RAED' (did you mean 'FD_READ'?)",
         "s.toml:11: processes.A.handle_tme: unknown key 'handle_tme' (did you mean 'handle_time'?)",
     ]
@@ -296,7 +299,7 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
             id="step-without-call",
         ),
         pytest.param(
-            '[processes.A]\non.FD_READ = [{ call = "connect", to = "B.l", refused = true }]\n',
+            '[processes.A]\non.FD_READ = [{ call = "connect", socket = "l", to = "A.l", refused = true }]\n',
             "s.toml:5: processes.A.on.FD_READ[0]: connect needs exactly one of "
             "'to = \"PROC.DESC\"' or 'refused = true'",
             id="connect-to-or-refused",
@@ -320,13 +323,15 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
             id="literal-choice",
         ),
         pytest.param(
-            '[processes.A]\non.FD_READ = [{ call = "PeekMessage", expect = ["FD_WRIT"] }]\n',
+            '[processes.A]\non.FD_READ = [{ call = "PeekMessage", expect = ["FD_WRIT"] }, '
+            '{ call = "WSAAsyncSelect", events = [] }]\n',
             "s.toml:5: processes.A.on.FD_READ[0].expect[0]: unknown event 'FD_WRIT' "
             "(did you mean 'FD_WRITE'?)",
             id="expect-list-event",
         ),
         pytest.param(
-            '[processes.A]\non.FD_READ = [{ call = "PeekMessage", expect = { observd = [] } }]\n',
+            '[processes.A]\non.FD_READ = [{ call = "PeekMessage", expect = { observd = [] } }, '
+            '{ call = "WSAAsyncSelect", events = [] }]\n',
             "s.toml:5: processes.A.on.FD_READ[0].expect.observd: unknown profile 'observd' "
             "(did you mean 'observed'?)",
             id="expect-profile",

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..plan import Call
+from ..plan import INVALID_SOCKET, Call
 from ..profiles import NonlastClose
 from ..trace import TraceRecord
 from ..winsock import ACCEPT, BIT_NAMES, OOB, READ, WRITE, WSAError, error_name
@@ -136,7 +136,7 @@ class Api:
     def listen(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
         name = call.args.get("socket")
         d = self._open(proc, call, ctx)
-        if d is None and name is not None and proc.resolve(name, ctx) is None:
+        if d is None and name not in (None, INVALID_SOCKET) and proc.resolve(name, ctx) is None:
             d = self._new_socket_descriptor(proc, name, ctx)
         if d is None:
             return self._fail(proc, call, E.WSAENOTSOCK)
@@ -152,7 +152,7 @@ class Api:
         name = call.args.get("socket")
         d = self._open(proc, call, ctx)
         retry = self._retry
-        if d is None and name is not None and proc.resolve(name, ctx) is None:
+        if d is None and name not in (None, INVALID_SOCKET) and proc.resolve(name, ctx) is None:
             d = self._new_socket_descriptor(proc, name, ctx)
         if d is None:
             return self._fail(proc, call, E.WSAENOTSOCK)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 from simpy.events import Event
 
-from ..plan import PROTOCOL_INFO, Call, ProcessPlan, Step
+from ..plan import INVALID_EVENT, PROTOCOL_INFO, Call, ProcessPlan, Step
 from ..winsock import BIT_NAMES
 from .calls import Blocked
 from .sockets import Descriptor, ProtocolInfo, UnderlyingSocket
@@ -91,6 +91,7 @@ class SimProcess:
         self.evt_book: dict[Descriptor, EventObject] = {}
         self.exited = False
         self.blocked: str | None = None
+        self.current: Call | None = None  # the call it is blocked in, if any
         self.received = 0
         self._wake: simpy.Event | None = None
 
@@ -104,9 +105,14 @@ class SimProcess:
         return w
 
     def event(self, name: str) -> EventObject:
-        """The event currently bound to ``name``, created on first use."""
+        """The event currently bound to ``name``, created on first use; the invalid-handle
+        name gives a closed event that no loop waits on."""
         ev = self.events.get(name)
         if ev is None:
+            if name == INVALID_EVENT:
+                ev = self.events[name] = EventObject(name, self)
+                ev.closed = True
+                return ev
             ev = self.create_event(name)
         return ev
 
@@ -282,12 +288,14 @@ class SimProcess:
                 if not isinstance(out, Blocked):
                     break
                 self._block(out.what)
+                self.current = call
                 for s in out.sockets:
                     s.waiters.append(self)
                 if out.deadline is not None and out.deadline > env.now:
                     self.world.later(out.deadline - env.now, self.poke, ())
                 yield from self._sleep()
                 retry = True
+                self.current = None
             self.blocked = None
             if call.expect is not None:
                 self.world.check_expect(self, call, out)

@@ -44,9 +44,10 @@ _ARG_NAMES = {
 
 def build(scenario: Scenario) -> Plan:
     """Compile a scenario; raises ``ScenarioError`` if its cross-references do not hold."""
-    problems = check(scenario, DEFAULT_LIMITS.max_problems)
-    if problems:
-        raise ScenarioError(problems)
+    if not scenario._checked:
+        problems = check(scenario, DEFAULT_LIMITS.max_problems)
+        if problems:
+            raise ScenarioError(problems)
     sc = scenario
     network = NetworkPlan(
         latency_us=_us(sc.network.latency),

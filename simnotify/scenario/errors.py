@@ -124,13 +124,38 @@ def sorted_problems(file: str, found: Iterable[tuple[int, Path, str]], limit: in
     ordered = sorted(first[:limit], key=lambda item: item[0])
     problems = [Problem(file, line, format_path(path), msg) for line, path, msg in ordered]
     if len(first) > limit:
-        problems.append(
-            Problem(
-                file,
-                0,
-                "",
-                f"more problems not shown (stopped after {limit}; "
-                "raise the limit with --max-problems, LoadLimits.max_problems)",
-            )
-        )
+        problems.append(_more(file, limit))
     return problems
+
+
+def merged(first: list[Problem], second: list[Problem], limit: int) -> list[Problem]:
+    """Two located lists as one, in line order. What the first says of a path covers the
+    paths inside it: a value of the wrong type is reported once, not also as a dangling name."""
+    notes = [p for p in (*first, *second) if p.line == 0 and not p.path]
+    seen = {p.path for p in first if p.path}
+
+    def covered(path: str) -> bool:
+        while path:
+            if path in seen:
+                return True
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[: max(cut, 0)]
+        return False
+
+    both = [p for p in first if p not in notes] + [
+        p for p in second if p not in notes and not covered(p.path)
+    ]
+    both.sort(key=lambda p: p.line)
+    if len(both) > limit or notes:
+        return [*both[:limit], notes[0] if notes else _more(first[0].file, limit)]
+    return both
+
+
+def _more(file: str, limit: int) -> Problem:
+    return Problem(
+        file,
+        0,
+        "",
+        f"more problems not shown (stopped after {limit}; "
+        "raise the limit with --max-problems, LoadLimits.max_problems)",
+    )

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .checks import check
-from .errors import Problem, ScenarioError, format_path, sorted_problems
+from .checks import check_raw
+from .errors import Problem, ScenarioError, format_path, merged, sorted_problems
 from .locate import LineMap
 from .messages import error_message, error_path
 from .model import Scenario
@@ -76,12 +76,15 @@ def loads(
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(_validation_problems(exc, raw, lines, source, limits)) from None
+        schema = _validation_problems(exc, raw, lines, source, limits)
+        refs = check_raw(raw, lines.line, source, limits.max_problems)
+        raise ScenarioError(merged(schema, refs, limits.max_problems)) from None
     scenario._source = source
     scenario._lines = lines
-    problems = check(scenario, limits.max_problems)
+    problems = check_raw(raw, lines.line, source, limits.max_problems)
     if problems:
         raise ScenarioError(problems)
+    scenario._checked = True
     return scenario
 
 

@@ -420,6 +420,8 @@ class Scenario(_Model):
 
     _source: str = PrivateAttr("<scenario>")
     _lines: LineMap | None = PrivateAttr(None)
+    #: set by ``loads`` once the cross-references held, so ``build`` need not check again
+    _checked: bool = PrivateAttr(False)
 
     @model_validator(mode="after")
     def _default_title(self) -> Scenario:
