@@ -23,11 +23,16 @@ class InlineCheck:
     expected: Any
     actual: Any
     id: str | None = None
+    #: False when the call never ran or never returned: a check that did not run fails
+    reached: bool = True
+    why: str = ""
 
     def message(self) -> str:
         """``12.000ms A: PeekMessage expected [...], got [...] (observed)``."""
         label = f" [{self.id}]" if self.id else ""
         head = f"{format_time(self.t_us)} {self.process}: {self.call}{label}"
+        if not self.reached:
+            return f"{self.process}: {self.call}{label} not reached: {self.why} ({self.profile})"
         if self.ok:
             return f"{head} -> {_show(self.actual)}"
         return f"{head} expected {_show(self.expected)}, got {_show(self.actual)} ({self.profile})"
@@ -79,6 +84,18 @@ def check_inline(
     actual = error if error is not None else result
     ok = matches(call.name, expected, actual, data)
     return InlineCheck(ok, process, call.name, call.line, t_us, profile, expected, actual, call.id)
+
+
+def not_reached(process: str, call: Call, profile: str, t_us: int, why: str) -> InlineCheck | None:
+    """The failure of an inline expectation whose call never returned, if it applies."""
+    if call.expect is None:
+        return None
+    applies, expected = call.expect.for_profile(profile)
+    if not applies:
+        return None
+    return InlineCheck(
+        False, process, call.name, call.line, t_us, profile, expected, None, call.id, False, why
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,11 +38,19 @@ def expectation_lines(result: Result | Streamed, source: str, every: bool = True
         if every or not ok:
             lines.append(f"  {'ok  ' if ok else 'FAIL'}  {source}:{line}: {text}")
     if entries:
-        failed = sum(1 for ok, _, _ in entries if not ok)
-        held = len(entries) - failed
-        state = "all held" if not failed else f"{failed} failed"
-        lines.insert(0, f"expectations ({result.profile}): {held} held, {state}")
+        lines.insert(0, f"expectations ({result.profile}): {expectation_counts(result)}")
     return lines
+
+
+def expectation_counts(result: Result | Streamed) -> str:
+    """``9 held, all held`` or ``7 held, 1 failed, 1 not reached``."""
+    checks = [*result.checks, *result.outcomes]
+    unreached = sum(1 for c in result.checks if not c.reached)
+    failed = sum(1 for c in checks if not c.ok) - unreached
+    held = len(checks) - failed - unreached
+    parts = [f"{failed} failed"] if failed else []
+    parts += [f"{unreached} not reached"] if unreached else []
+    return f"{held} held, {', '.join(parts) or 'all held'}"
 
 
 def taken_lines(result: Result | Streamed) -> list[str]:
@@ -189,5 +197,12 @@ def verdicts_json(result: Result) -> dict[str, object]:
             }
             for v in result.verdicts
         ],
-        "failures": [{"line": c.line, "message": c.message()} for c in result.failures],
+        "failures": [
+            {
+                "line": c.line,
+                "reached": getattr(c, "reached", True),
+                "message": c.message(),
+            }
+            for c in result.failures
+        ],
     }

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING
 
+from .engine.processes import SimProcess
 from .engine.world import World
-from .expect import check_outcomes
+from .expect import InlineCheck, check_outcomes, not_reached
 from .gcpause import collector_paused
 from .oracle import as_records, verdicts
-from .plan import Plan
+from .plan import Call, Plan
 from .profiles import Profile, get_profile
 from .result import Comparison, ProcessEnd, Result, Streamed
 from .trace import JsonlSink
@@ -48,9 +49,49 @@ def _totals(world: World) -> dict[str, int]:
     }
 
 
+def unreached(world: World) -> list[InlineCheck]:
+    """Inline expectations of this profile whose call never returned: each is a failure,
+    because a check that did not run says nothing (steps first, then handlers)."""
+    plan, profile, reached = world.plan, world.profile.name, world.reached
+    end = plan.until_us
+    late = {id(st.call) for st in world.late}
+    out: list[InlineCheck] = []
+
+    def why(proc: SimProcess, call: Call, never: str) -> str:
+        if proc.current is call and proc.blocked:
+            return f"{proc.name} was still waiting in {proc.blocked} at the end"
+        if proc.exited:
+            return f"{proc.name} exited before it ran"
+        if proc.current is not None and proc.blocked:  # blocked in another call
+            return f"it never ran: {proc.name} was still waiting in {proc.blocked} at the end"
+        return never
+
+    for step in plan.steps:
+        call = step.call
+        if call.expect is None or id(call) in reached:
+            continue
+        proc = world.processes[step.process]
+        never = "its time with jitter fell after until" if id(call) in late else "it never ran"
+        check = not_reached(step.process, call, profile, end, why(proc, call, never))
+        if check is not None:
+            out.append(check)
+    for pp in plan.processes:
+        proc = world.processes[pp.name]
+        for key, calls in pp.handlers.items():
+            for call in calls:
+                if call.expect is None or id(call) in reached:
+                    continue
+                never = f"the handler on.{key} of {pp.name} never ran it"
+                check = not_reached(pp.name, call, profile, end, why(proc, call, never))
+                if check is not None:
+                    out.append(check)
+    return out
+
+
 def _run(plan: Plan, prof: Profile) -> Result:
     world = World(plan, prof)
     world.run()
+    world.checks.extend(unreached(world))
     ends, totals = _ends(world), _totals(world)
     trace = world.take_trace()
     blocked = {name: end.blocked for name, end in ends.items()}
@@ -77,6 +118,7 @@ def stream(scenario: Scenario | Plan, out: IO[str], profile: str | None = None) 
     sink = JsonlSink(out)
     world = World(plan, prof, sink)
     world.run()
+    world.checks.extend(unreached(world))
     return Streamed(
         plan,
         prof.name,

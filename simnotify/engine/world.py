@@ -109,6 +109,8 @@ class World:
         self.bytes_received = 0
         self.bytes_dropped = 0
         self.checks: list[InlineCheck] = []
+        self.reached: set[int] = set()  # id() of each call whose inline expect was checked
+        self.late: list[Step] = []  # steps whose jittered time fell after until
         self._last_call: TraceRecord | None = None
         self.notifier = Notifier(self, profile)
         self.network = Network(self, self.notifier, plan.network.latency_us)
@@ -225,6 +227,7 @@ class World:
         applies, expected = call.expect.for_profile(self.profile.name)
         if not applies:
             return
+        self.reached.add(id(call))
         rec = self._last_call
         data = rec.data if rec is not None and rec.data else {}
         self.checks.append(
@@ -281,7 +284,9 @@ class World:
             for i, st in enumerate(steps)
         ]
         timed.sort(key=lambda t: (t[0], t[1]))
-        return [replace(st, at_us=at) for at, _, st in timed if at <= self.plan.until_us]
+        until = self.plan.until_us
+        self.late = [st for at, _, st in timed if at > until]
+        return [replace(st, at_us=at) for at, _, st in timed if at <= until]
 
     def _steps_due(self, steps: list[Step], i: int) -> None:
         """At a step time, queue that instant's steps in file order, hand them out, and
