@@ -21,7 +21,9 @@ from .winsock import EVENT_NAMES
 Key = tuple[str, str, str]  # (process, socket, FD_ name)
 INF = 1 << 62
 RESET_ERRORS = ("WSAECONNRESET", "WSAECONNABORTED")
-FINAL_CONNECT_ERRORS = ("WSAEWOULDBLOCK", "WSAEALREADY", "WSAEISCONN", "WSAENOTSOCK")
+#: connect errors that say nothing of the outcome; WSAEISCONN is not one of them: "WSAEISCONN
+#: may be returned when the connection completes successfully" (the connect page)
+SILENT_CONNECT_ERRORS = ("WSAEWOULDBLOCK", "WSAEALREADY", "WSAENOTSOCK", "WSAEINVAL")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ def _discovered(rec: TraceRecord) -> list[str]:
         return ["FD_ACCEPT"]
     if call == "send" and err is None:
         return ["FD_WRITE"]
-    if call == "connect" and err not in FINAL_CONNECT_ERRORS:
+    if call == "connect" and err not in SILENT_CONNECT_ERRORS:
         return ["FD_CONNECT"]
     return []
 

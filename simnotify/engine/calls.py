@@ -246,7 +246,7 @@ class Api:
             self.network.send_urgent(s, n)
             return self._done(rec, (n, None))
         free = s.snd_free
-        if free > 0 or n == 0:
+        if free > 0:  # a zero-length send too: on a full buffer it fails and arms FD_WRITE
             rec = self._begin(proc, call, d)
             k = min(n, free) if self.p.send_accepts_partial and s.nonblocking else n
             s.sndq += k
