@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .engine.world import SimulationLimitError
 from .export import write_chrome, write_csv
@@ -34,7 +35,12 @@ from .scenario import LoadLimits, Scenario, ScenarioError, build, load
 from .sweep import SweepError, set_parameter, sweep
 from .trace import write_jsonl
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+PICTURES = (".png", ".svg")
+BUNDLED_NOTE = ", nor a bundled scenario of that name (simnotify list)"
 PROFILE_CHOICES = ("observed", "documented", "both")
 
 
@@ -45,11 +51,13 @@ class UserError(Exception):
 def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | None) -> list[Plan]:
     plans: list[Plan] = []
     problems: list[str] = []
-    for path in paths:
+    for given in paths:
+        path = scenario_path(given)
         try:
             plan = build(load(path, limits=limits))
         except FileNotFoundError:
-            problems.append(f"{path}: no such file")
+            bundled = "" if path != given or "/" in given else BUNDLED_NOTE
+            problems.append(f"{path}: no such file{bundled}")
             continue
         except IsADirectoryError:
             problems.append(f"{path}: is a directory, not a scenario file")
@@ -120,19 +128,14 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     ]
     if args.stream:
         return _run_streamed(plans, args, out)
+    if args.plot:
+        _writable(Path(args.plot), PICTURES)
     runs = [
         (plan, [_run_one(plan, prof) for prof in _profiles(plan, args.profile)]) for plan in plans
     ]
     many = sum(len(results) for _, results in runs) > 1
-    if args.trace:
-        for plan, results in runs:
-            for res in results:
-                path = _trace_path(args.trace, plan, res.profile, many)
-                with path.open("w", encoding="utf-8") as fh:
-                    write_jsonl(res.trace, fh)
-                if not args.json:
-                    print(f"trace written to {path}", file=out)
     for base, what, write in (
+        (args.trace, "trace", lambda res, fh: write_jsonl(res.trace, fh)),
         (args.chrome, "Chrome trace", write_chrome),
         (args.csv, "CSV", write_csv),
     ):
@@ -140,7 +143,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             for plan, results in runs:
                 for res in results:
                     path = _trace_path(base, plan, res.profile, many)
-                    with path.open("w", encoding="utf-8", newline="") as fh:
+                    with _output(path) as fh:
                         write(res, fh)
                     if not args.json:
                         print(f"{what} written to {path}", file=out)
@@ -175,6 +178,31 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+@contextmanager
+def _output(path: Path) -> Iterator[TextIO]:
+    """A file to write an output to; a failure to open, write or close it names the file and
+    leaves no half-written file that could pass for a whole one."""
+    try:
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            yield fh
+    except OSError as exc:
+        with suppress(OSError):
+            if path.is_file():
+                path.unlink()
+        raise UserError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+
+
+def _writable(path: Path, suffixes: tuple[str, ...]) -> None:
+    """Refuse an output path before a long run rather than after it."""
+    if path.suffix.lower() not in suffixes:
+        raise UserError(f"{path}: the picture must be {' or '.join(suffixes)}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"{path}: cannot write it: no folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"{path}: cannot write it: the folder {folder} is not writable")
+
+
 def _run_streamed(plans: list[Plan], args: argparse.Namespace, out: TextIO) -> int:
     """``run --stream``: each run's trace goes to its file while it runs."""
     if not args.trace:
@@ -197,7 +225,7 @@ def _run_streamed(plans: list[Plan], args: argparse.Namespace, out: TextIO) -> i
     failed = False
     for plan, prof in runs:
         path = _trace_path(args.trace, plan, prof, len(runs) > 1)
-        with path.open("w", encoding="utf-8") as fh:
+        with _output(path) as fh:
             try:
                 done = stream(plan, fh, prof)
             except SimulationLimitError as exc:
@@ -235,11 +263,24 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def bundled_dir() -> Path:
-    """The bundled scenarios: ./scenarios if present, else the one beside the package."""
-    here = Path.cwd() / "scenarios"
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    """The bundled scenarios: inside the installed package (a wheel), or beside it (a
+    checkout installed for development). Never the current folder: that is the user's."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "scenarios", here.parent / "scenarios"):
+        if folder.is_dir():
+            return folder
+    return here / "scenarios"
+
+
+def scenario_path(name: str) -> str:
+    """A file as given, or a bundled scenario by the name ``list`` prints."""
+    if "/" in name or "\\" in name:
+        return name
+    with suppress(OSError):  # a name too long for a path, say: then it is no file either
+        if Path(name).exists():
+            return name
+    bundled = bundled_dir() / f"{name.removesuffix('.toml')}.toml"
+    return str(bundled) if bundled.is_file() else name
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
@@ -253,9 +294,9 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     for f in files:
         try:
             sc = load(str(f))
-            rows.append((f.name, sc.title or sc.name))
+            rows.append((f.stem, sc.title or sc.name))
         except ScenarioError as exc:
-            rows.append((f.name, f"(invalid: {len(exc.problems)} problems)"))
+            rows.append((f.stem, f"(invalid: {len(exc.problems)} problems)"))
     width = max(len(name) for name, _ in rows)
     for name, title in rows:
         print(f"{name:<{width}}  {title}", file=out)
@@ -263,17 +304,26 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _save_plot(results: list[Result], path: Path) -> None:
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise UserError(f"{path}: the picture must be .png or .svg")
+    _writable(path, PICTURES)
     from .plot import figure
 
-    figure(results).savefig(path, dpi=110)
+    _save_figure(figure(results), path)
+
+
+def _save_figure(fig: Figure, path: Path) -> None:
+    try:
+        fig.savefig(path, dpi=110)
+    except OSError as exc:
+        with suppress(OSError):
+            path.unlink()
+        raise UserError(f"{path}: cannot write it: {exc.strerror or exc}") from None
 
 
 def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     """Draw the timeline of one scenario (both profiles stacked with --profile both)."""
     (plan,) = _load_plans([args.file], _limits(args), args.max_happenings)
     plan = _overrides(plan, args)
+    _writable(Path(args.output), PICTURES)
     results = [_run_one(plan, prof) for prof in _profiles(plan, args.profile)]
     _save_plot(results, Path(args.output))
     print(f"timeline written to {args.output}", file=out)
@@ -282,6 +332,8 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
 
 def _executor(args: argparse.Namespace, stack: ExitStack) -> Executor | None:
     """The executor ``--dask``/``--jobs`` ask for, closed when ``stack`` closes."""
+    if args.dask and args.jobs > 1:
+        raise UserError("--jobs and --dask both choose where runs go: give one of them")
     if args.dask:
         try:
             from distributed import Client
@@ -297,6 +349,8 @@ def _executor(args: argparse.Namespace, stack: ExitStack) -> Executor | None:
 def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
     """Many seeded runs per value of one parameter: probabilities with 95% intervals."""
     (plan,) = _load_plans([args.file], _limits(args), args.max_happenings)
+    if args.plot:
+        _writable(Path(args.plot), PICTURES)
     vary = None
     if args.vary:
         key, eq, values = args.vary.partition("=")
@@ -333,7 +387,7 @@ def _sweep_tables(
                 path = Path(args.plot)
                 if len(profiles) > 1:
                     path = path.with_name(f"{path.stem}.{prof}{path.suffix}")
-                result.plot().savefig(path, dpi=110)
+                _save_figure(result.plot(), path)
                 print(f"plot written to {path}", file=out)
     except SweepError as exc:
         raise UserError(f"--vary {exc}") from None
@@ -372,6 +426,17 @@ def _limits(args: argparse.Namespace) -> LoadLimits:
     return replace(base, **changes)
 
 
+def _seed(text: str) -> int:
+    """A seed on the command line: 0 or more (a seed and its negation give the same run)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"a seed is 0 to 2^64-1, got {value}")
+    return value
+
+
 def _positive(text: str) -> int:
     """A limit given on the command line: a whole number, at least 1."""
     try:
@@ -383,12 +448,22 @@ def _positive(text: str) -> int:
     return value
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("simnotify")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     ap = argparse.ArgumentParser(
         prog="simnotify",
         description="Simulate Winsock event notification on shared sockets.",
     )
+    ap.add_argument("--version", action="version", version=f"simnotify {_version()}")
     sub = ap.add_subparsers(dest="command", required=True)
     limits = argparse.ArgumentParser(add_help=False)
     limits.add_argument("--max-file-bytes", type=_positive, help="largest scenario file to read")
@@ -415,7 +490,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--csv", metavar="F.csv", help="write the trace as CSV")
     run.add_argument("--quiet", action="store_true", help="no timeline, only the summary")
     run.add_argument("--json", action="store_true", help="print verdicts and failures as JSON")
-    run.add_argument("--seed", type=int, help="seed for random timing (replays a sweep run)")
+    run.add_argument("--seed", type=_seed, help="seed for random timing (replays a sweep run)")
     run.add_argument(
         "--set",
         action="append",
@@ -442,7 +517,7 @@ def parser() -> argparse.ArgumentParser:
         help="semantic profile (default: the scenario's own; both: stacked)",
     )
     plot.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
-    plot.add_argument("--seed", type=int, help="seed for random timing")
+    plot.add_argument("--seed", type=_seed, help="seed for random timing")
     plot.add_argument("--set", action="append", metavar="KEY=VALUE", help="change a parameter")
     plot.set_defaults(func=cmd_plot)
 
@@ -457,7 +532,7 @@ def parser() -> argparse.ArgumentParser:
     sw.add_argument(
         "--profile", choices=PROFILE_CHOICES, help="semantic profile (default: the scenario's own)"
     )
-    sw.add_argument("--seed", type=int, help="first seed (default: the scenario's seed)")
+    sw.add_argument("--seed", type=_seed, help="first seed (default: the scenario's seed)")
     sw.add_argument("--jobs", type=_positive, default=1, help="local worker processes")
     sw.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler")
     sw.add_argument("--plot", metavar="F.png|F.svg", help="probability against the parameter")

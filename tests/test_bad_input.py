@@ -351,4 +351,4 @@ def test_an_output_file_that_cannot_be_written(
         capsys, "run", str(BAD / "ok-use-after-closesocket.toml"), "--trace", str(target)
     )
     assert code == 2
-    assert err == f"{target}: {os.strerror(errno.ENOENT)}\n"
+    assert err == f"{target}: cannot write it: {os.strerror(errno.ENOENT)}\n"

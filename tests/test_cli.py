@@ -136,14 +136,84 @@ def test_check_accepts_bundled_and_rejects_bad(
     assert run_cli(capsys, "check", str(bad))[0] == 2
 
 
-def test_list_shows_titles(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_list_shows_bundled_names_and_titles_from_any_folder(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(ROOT)
+    (tmp_path / "scenarios").mkdir()  # a folder of the user's own is not the gallery
+    (tmp_path / "scenarios" / "mine.toml").write_text("not a scenario")
+    monkeypatch.chdir(tmp_path)
     code, out, _ = run_cli(capsys, "list")
     assert code == 0
-    assert "shared-sockets-split-interest.toml" in out
-    assert "A wants FD_READ, B wants FD_WRITE" in out
+    names = [line.split()[0] for line in out.splitlines()]
+    assert names == sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
+    assert any(
+        line.startswith("shared-sockets-split-interest ") and "A wants FD_READ" in line
+        for line in out.splitlines()
+    )
+
+
+def test_a_bundled_scenario_runs_by_the_name_list_prints(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(capsys, "run", "shared-sockets-split-interest", "--quiet")
+    assert code == 0
+    assert "expectations (observed): 9 held, all held" in out
+    code, _, err = run_cli(capsys, "run", "shared-sockets-split-intrest")
+    assert code == 2
+    assert err == (
+        "shared-sockets-split-intrest: no such file, nor a bundled scenario of that name "
+        "(simnotify list)\n"
+    )
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"simnotify {version('simnotify')}\n"
+
+
+@pytest.mark.parametrize("where", ["--trace", "--csv", "--chrome"])
+def test_an_output_that_cannot_be_written_is_named(
+    capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    code, _, err = run_cli(capsys, "run", str(E1), "--quiet", where, "/dev/full")
+    assert code == 2
+    assert err == "/dev/full: cannot write it: No space left on device\n"
+
+
+def test_an_unwritable_picture_is_refused_before_the_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for args in (
+        ("run", str(E1), "--plot", str(tmp_path / "no" / "x.png")),
+        ("plot", str(E1), "-o", str(tmp_path / "no" / "x.png")),
+        ("sweep", str(E1), "--runs", "2", "--plot", str(tmp_path / "no" / "x.png")),
+    ):
+        code, out, err = run_cli(capsys, *args)
+        assert code == 2
+        assert err == f"{tmp_path / 'no' / 'x.png'}: cannot write it: no folder {tmp_path / 'no'}\n"
+        assert "==" not in out and "sweep [" not in out  # nothing ran
+    code, _, err = run_cli(capsys, "sweep", str(E1), "--runs", "2", "--plot", "x.pdf")
+    assert (code, err) == (2, "x.pdf: the picture must be .png or .svg\n")
+
+
+@pytest.mark.parametrize("command", ["run", "plot", "sweep"])
+def test_a_negative_seed_is_refused(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    extra = ["-o", "x.png"] if command == "plot" else []
+    with pytest.raises(SystemExit) as done:
+        main([command, str(E1), "--seed", "-1", *extra])
+    assert done.value.code == 2
+    assert "argument --seed: a seed is 0 to 2^64-1, got -1" in capsys.readouterr().err
+
+
+def test_jobs_and_dask_together_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "sweep", str(E1), "--jobs", "2", "--dask", "127.0.0.1:1")
+    assert (code, out) == (2, "")
+    assert err == "--jobs and --dask both choose where runs go: give one of them\n"
 
 
 HANDOFF = ROOT / "tests" / "conformance" / "documented"
