@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .plan import Plan
 from .result import Result
@@ -47,8 +47,8 @@ def set_parameter(plan: Plan, key: str, value: str) -> Plan:
     try:
         if parts == ["seed"]:
             seed = int(value)
-            if not -(2**63) <= seed < 2**64:
-                raise SweepError(f"{key}={value}: a seed is a 64-bit integer")
+            if not 0 <= seed < 2**64:
+                raise SweepError(f"{key}={value}: a seed is an integer from 0 to 2^64-1")
             return replace(plan, seed=seed)
         if len(parts) == 2 and parts[0] == "network" and parts[1] in _TIME_KEYS:
             net = replace(plan.network, **{f"{parts[1]}_us": parse_time(value)[0]})
@@ -248,22 +248,33 @@ class _Serial(Executor):
         return fut
 
 
-def _progress(total: int, enabled: bool) -> Callable[[int], None]:
-    if not enabled:
-        return lambda n: None
-    try:
-        from tqdm import tqdm
+class _Progress:
+    """Runs done so far, on stderr: tqdm's bar when installed, else a counter line that
+    ends with a newline, so whatever is printed next starts on a line of its own."""
 
-        bar = tqdm(total=total, unit="run", file=sys.stderr, leave=False)
-        return lambda n: bar.update(n)
-    except ImportError:
-        done = [0]
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.done, self.enabled = total, 0, enabled
+        self.bar: Any = None
+        if enabled:
+            try:
+                from tqdm import tqdm
 
-        def show(n: int) -> None:
-            done[0] += n
-            print(f"\r{done[0]}/{total} runs", end="", file=sys.stderr, flush=True)
+                self.bar = tqdm(total=total, unit="run", file=sys.stderr, leave=False)
+            except ImportError:
+                pass
 
-        return show
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.enabled:
+            print(f"\r{self.done}/{self.total} runs", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.enabled and self.done:
+            print(file=sys.stderr, flush=True)
 
 
 def sweep(
@@ -275,9 +286,23 @@ def sweep(
     seed: int | None = None,
     progress: bool = False,
 ) -> SweepResult:
-    """Run ``runs`` seeded replications per value of one varied parameter."""
+    """Run ``runs`` seeded replications per value of one varied parameter.
+
+    ``vary`` is ``(KEY, [V1, V2, ...])``, e.g. ``("network.latency", ["50us", "1ms"])``.
+    """
     if runs < 1:
         raise SweepError("runs must be at least 1")
+    if vary is not None and (
+        not isinstance(vary, tuple | list)
+        or len(vary) != 2
+        or not isinstance(vary[0], str)
+        or isinstance(vary[1], str)
+    ):
+        raise SweepError(
+            f'vary={vary!r}: give (KEY, [VALUES]), e.g. vary=("network.latency", ["1ms", "2ms"])'
+        )
+    if seed is not None and seed < 0:
+        raise SweepError(f"seed {seed}: seeds are 0 or more (a seed and its negation give one run)")
     base = to_plan(scenario)
     prof = profile or base.profile
     first = base.seed if seed is None else seed
@@ -287,7 +312,7 @@ def sweep(
     values: Sequence[str | None] = list(vary[1]) if vary else [None]
     plans = [set_parameter(base, vary[0], v) if vary and v is not None else base for v in values]
     pool = executor or _Serial()
-    tick = _progress(runs * len(plans), progress)
+    bar = _Progress(runs * len(plans), progress)
     futures = [
         [pool.submit(run_batch, plan, prof, seeds[i : i + BATCH]) for i in range(0, runs, BATCH)]
         for plan in plans
@@ -299,7 +324,7 @@ def sweep(
         for fut in batch_futures:
             got = fut.result()
             results.extend(got)
-            tick(len(got))
+            bar.update(len(got))
         for s, found in zip(seeds, results, strict=True):
             for o in found:
                 row.counts[o] = row.counts.get(o, 0) + 1
@@ -309,6 +334,7 @@ def sweep(
             ):
                 row.clean_example = s
         rows.append(row)
+    bar.close()
     return SweepResult(
         base.name, prof, vary[0] if vary else None, (seeds[0], seeds[-1]), rows, base
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def test_process_pool_gives_the_serial_result() -> None:
 
 
 def test_dask_local_cluster_gives_the_serial_result() -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a test dependency: a sweep on Dask is checked, never skipped
+
     serial = sweep(sn.load(RACE), runs=120, vary=VARY)
     with (
         distributed.LocalCluster(
@@ -131,7 +133,8 @@ def test_a_sweep_without_a_parameter_replays_the_scenario_as_written() -> None:
     [
         ("network.recv_buffer", "0", "a buffer is 1 to 2147483648 bytes"),
         ("network.send_buffer", "-5", "a buffer is 1 to 2147483648 bytes"),
-        ("seed", str(2**64), "a seed is a 64-bit integer"),
+        ("seed", str(2**64), "a seed is an integer from 0 to 2"),
+        ("seed", "-1", "a seed is an integer from 0 to 2"),
         ("network.latency", "-1us", "negative"),
     ],
 )
@@ -171,3 +174,22 @@ def test_sweep_plot_without_a_scale_puts_values_side_by_side() -> None:
     ax = sn.sweep(sn.load(RACE), runs=5).plot().axes[0]
     assert ax.get_xscale() == "linear"
     assert list(ax.get_xticks()) == [0.0]
+
+
+def test_a_vary_given_as_one_string_gets_a_clear_message() -> None:
+    sc = sn.load(RACE)
+    with pytest.raises(SweepError) as err:
+        sn.sweep(sc, runs=2, vary="network.latency=1ms,2ms")  # type: ignore[arg-type]
+    assert str(err.value) == (
+        "vary='network.latency=1ms,2ms': give (KEY, [VALUES]), "
+        'e.g. vary=("network.latency", ["1ms", "2ms"])'
+    )
+
+
+def test_the_fallback_progress_line_ends_before_the_table(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # no tqdm: the counter line
+    sn.sweep(sn.load(RACE), runs=3, progress=True)
+    err = capsys.readouterr().err
+    assert err.endswith("3/3 runs\n")
