@@ -197,7 +197,6 @@ def test_to_dataframe_without_pandas_says_how_to_get_it(monkeypatch: pytest.Monk
 
 
 def test_to_dataframe_with_pandas() -> None:
-    pytest.importorskip("pandas")
     res = sn.run(sn.load(str(PREFORK)))
     frame = to_dataframe(res)
     assert list(frame.columns) == [*FIELDS, "profile"]

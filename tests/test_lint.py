@@ -7,15 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _ruff() -> list[str]:
     exe = shutil.which("ruff", path=str(Path(sys.executable).parent))
-    if exe is None:
-        pytest.skip("ruff is not installed (pip install -e '.[test]')")
+    assert exe is not None, "ruff is not installed (pip install -e '.[test]')"
     return [exe]
 
 
