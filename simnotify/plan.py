@@ -145,7 +145,7 @@ class ProcessPlan:
 
     name: str
     loop: str = "none"
-    handle_time_us: int = 50
+    handle_time_us: int | None = None  # None: the network's handle_time
     handlers: dict[str, tuple[Call, ...]] = field(default_factory=dict)
     line: int = 0
 

@@ -193,3 +193,16 @@ def test_the_fallback_progress_line_ends_before_the_table(
     sn.sweep(sn.load(RACE), runs=3, progress=True)
     err = capsys.readouterr().err
     assert err.endswith("3/3 runs\n")
+
+
+def test_setting_the_network_handle_time_changes_processes_without_their_own() -> None:
+    plan = sn.run(sn.load(RACE)).plan
+    slow = set_parameter(plan, "network.handle_time", "3ms")
+    a = sn.run(plan)
+    b = sn.run(slow)
+    takes = [r for r in b.trace if r.kind == "deliver" and r.process == "A"]
+    calls_after = [
+        r for r in b.trace if r.kind == "call" and r.process == "A" and r.seq > takes[0].seq
+    ]
+    assert calls_after[0].t_us - takes[0].t_us == 3000  # the handler runs after 3ms, not 50us
+    assert [r.t_us for r in a.trace] != [r.t_us for r in b.trace]

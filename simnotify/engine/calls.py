@@ -290,8 +290,6 @@ class Api:
             out = (s.rx if want < 0 else min(want, s.rx), None)
         elif s.rst:
             out = _err(E.WSAECONNRESET)
-        elif s.aborted:
-            out = _err(E.WSAECONNABORTED)
         elif s.fin:
             out = (0, None)
         elif s.state not in (State.CONNECTED, State.CONNECTING):
@@ -520,7 +518,7 @@ class Api:
         """Trace the events loop's own wait returning (each wake counts as a happening)."""
         args = self._wait_args.get(ev)
         if args is None:
-            args = self._wait_args[ev] = {"events": ev.name}
+            args = self._wait_args[ev] = {"events": [ev.name]}
         self.world.begin_call(proc, self._wait_call, None, args).result = index
 
     def loop_enumerate(

@@ -73,7 +73,8 @@ class SimProcess:
         self.world = world
         self.name = plan.name
         self.loop = plan.loop
-        self.handle_time = plan.handle_time_us
+        own = plan.handle_time_us
+        self.handle_time = world.plan.network.handle_time_us if own is None else own
         self.handlers = plan.handlers
         self.handed: deque[Step] = deque()  # due steps given to us, run in order
         self.due = 0  # our steps waiting in the world's queue for this instant

@@ -62,9 +62,7 @@ def build(scenario: Scenario) -> Plan:
     return Plan(
         name=sc.name,
         until_us=_us(sc.until),
-        processes=tuple(
-            _process(sc, name, process, network) for name, process in sc.processes.items()
-        ),
+        processes=tuple(_process(sc, name, process) for name, process in sc.processes.items()),
         steps=tuple(
             Step(
                 times[i],
@@ -109,10 +107,8 @@ def _us(text: str) -> int:
     return parse_time(text)[0]
 
 
-def _process(sc: Scenario, name: str, process: Process, network: NetworkPlan) -> ProcessPlan:
-    handle_time = (
-        network.handle_time_us if process.handle_time is None else _us(process.handle_time)
-    )
+def _process(sc: Scenario, name: str, process: Process) -> ProcessPlan:
+    handle_time = None if process.handle_time is None else _us(process.handle_time)
     handlers = {
         key: tuple(_call(sc, c, ("processes", name, "on", key, j)) for j, c in enumerate(calls))
         for key, calls in process.on.items()
