@@ -1,4 +1,4 @@
-"""Semantic profiles: one value for every decision point of semantics.md section 4.
+"""Semantic profiles: one value for every decision point of docs/semantics.md section 4.
 
 The engine reads these fields, never a profile's name, so a decision is made in
 exactly one place and a third profile (an older Windows, Wine) is one more instance.

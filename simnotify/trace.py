@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from operator import attrgetter
 from typing import IO, Any
 
-#: Field order of a record, as written to JSON (scenario-format.md section 4, plus
+#: Field order of a record, as written to JSON (docs/scenario-format.md section 4, plus
 #: ``gen``: the registration generation a notification belongs to, and ``data``:
 #: structured facts the oracle and exporters read).
 FIELDS = (

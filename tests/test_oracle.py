@@ -1,4 +1,4 @@
-"""The lost-event oracle on small cases, one per rule of semantics.md section 6."""
+"""The lost-event oracle on small cases, one per rule of docs/semantics.md section 6."""
 
 from __future__ import annotations
 
