@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .engine.world import SimulationLimitError
 from .export import write_chrome, write_csv
+from .jsonl import write_trace
 from .plan import Limits, Plan
 from .report import (
     differences,
@@ -33,7 +34,6 @@ from .result import Result, Streamed
 from .runner import run_plan, stream
 from .scenario import LoadLimits, Scenario, ScenarioError, build, load
 from .sweep import SweepError, set_parameter, sweep
-from .trace import write_jsonl
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -127,20 +127,39 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         _overrides(p, args) for p in _load_plans(args.files, _limits(args), args.max_happenings)
     ]
     if args.stream:
-        return _run_streamed(plans, args, out)
+        _check_stream_args(args)
     if args.plot:
         _writable(Path(args.plot), PICTURES)
-    runs = [
-        (plan, [_run_one(plan, prof) for prof in _profiles(plan, args.profile)]) for plan in plans
-    ]
-    many = sum(len(results) for _, results in runs) > 1
+    runs = [(plan, _profiles(plan, args.profile)) for plan in plans]
+    many = sum(len(profiles) for _, profiles in runs) > 1
+    done: list[tuple[Plan, list[Result | Streamed]]] = []
+    streamed_to: dict[int, Path] = {}
+    for plan, profiles in runs:
+        keep = not args.stream and (
+            not args.quiet
+            or len(profiles) > 1
+            or any((args.trace, args.chrome, args.csv, args.plot))
+        )
+        results: list[Result | Streamed] = []
+        for prof in profiles:
+            if keep:
+                results.append(_run_one(plan, prof))
+            elif args.stream:
+                path = _trace_path(args.trace, plan, prof, many)
+                with _output(path) as fh:
+                    results.append(_judge_one(plan, prof, fh))
+                streamed_to[id(results[-1])] = path
+            else:
+                results.append(_judge_one(plan, prof, None))
+        done.append((plan, results))
+    kept = [(plan, [r for r in results if isinstance(r, Result)]) for plan, results in done]
     for base, what, write in (
-        (args.trace, "trace", lambda res, fh: write_jsonl(res.trace, fh)),
+        (None if args.stream else args.trace, "trace", write_trace),
         (args.chrome, "Chrome trace", write_chrome),
         (args.csv, "CSV", write_csv),
     ):
         if base:
-            for plan, results in runs:
+            for plan, results in kept:
                 for res in results:
                     path = _trace_path(base, plan, res.profile, many)
                     with _output(path) as fh:
@@ -148,34 +167,57 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
                     if not args.json:
                         print(f"{what} written to {path}", file=out)
     if args.plot:
-        for plan, results in runs:
+        for plan, results in kept:
             path = Path(args.plot)
-            if len(runs) > 1:
+            if len(kept) > 1:
                 path = path.with_name(f"{path.stem}.{plan.name}{path.suffix}")
             _save_plot(results, path)
-    failed = any(not res.ok for _, results in runs for res in results)
+    failed = any(not res.ok for _, results in done for res in results)
     if args.json:
-        doc = [verdicts_json(res) for _, results in runs for res in results]
+        doc = [verdicts_json(res) for _, results in done for res in results]
         json.dump(doc, out, indent=2)
         out.write("\n")
         return EXIT_FAILED if failed else EXIT_OK
-    for plan, results in runs:
+    for plan, results in done:
         for res in results:
             print(f"== {plan.title or plan.name} [{plan.name}] under {res.profile}", file=out)
-            if not args.quiet:
+            if isinstance(res, Result) and not args.quiet:
                 for line in timeline(res):
                     print(line, file=out)
+            if id(res) in streamed_to:
+                kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(res.kinds.items()))
+                print(f"trace streamed to {streamed_to[id(res)]}", file=out)
+                print(f"records: {res.records:,} ({kinds})", file=out)
             for line in taken_lines(res) + verdict_lines(res):
                 print(line, file=out)
             _print_ends(res, out)
             for line in expectation_lines(res, plan.source, every=not args.quiet):
                 print(line, file=out)
-        if len(results) == 2:
+        pair = [r for r in results if isinstance(r, Result)]
+        if len(pair) == 2:
             print(f"== differences [{plan.name}]", file=out)
-            for line in verdict_differences(*results) + differences(*results):
+            for line in verdict_differences(*pair) + differences(*pair):
                 print(line, file=out)
         print(file=out)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _check_stream_args(args: argparse.Namespace) -> None:
+    if not args.trace:
+        raise UserError("--stream writes the trace as it runs: give the file with --trace F.jsonl")
+    others = [f"--{n}" for n in ("plot", "chrome", "csv") if getattr(args, n)]
+    if others:
+        raise UserError(
+            f"--stream keeps no trace to draw or export: drop {', '.join(others)}, or --stream"
+        )
+
+
+def _judge_one(plan: Plan, profile: str, fh: TextIO | None) -> Streamed:
+    """A run judged as it goes, keeping no trace: to ``fh`` as JSON Lines, or nowhere."""
+    try:
+        return stream(plan, fh, profile)
+    except SimulationLimitError as exc:
+        raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
 
 
 @contextmanager
@@ -201,48 +243,6 @@ def _writable(path: Path, suffixes: tuple[str, ...]) -> None:
         raise UserError(f"{path}: cannot write it: no folder {folder}")
     if not os.access(folder, os.W_OK):
         raise UserError(f"{path}: cannot write it: the folder {folder} is not writable")
-
-
-def _run_streamed(plans: list[Plan], args: argparse.Namespace, out: TextIO) -> int:
-    """``run --stream``: each run's trace goes to its file while it runs."""
-    if not args.trace:
-        raise UserError("--stream writes the trace as it runs: give the file with --trace F.jsonl")
-    others = [f"--{n}" for n in ("json", "plot", "chrome", "csv") if getattr(args, n)]
-    if others:
-        raise UserError(
-            f"--stream keeps no trace to draw or export: drop {', '.join(others)}, or --stream"
-        )
-    tables = [f"{p.source}:{p.expects[0].line}: expect" for p in plans if p.expects]
-    if tables:
-        raise UserError(
-            "\n".join(
-                f"{where}: [[expect]] tables need verdicts, which a --stream run does not "
-                "compute; run without --stream"
-                for where in tables
-            )
-        )
-    runs = [(plan, prof) for plan in plans for prof in _profiles(plan, args.profile)]
-    failed = False
-    for plan, prof in runs:
-        path = _trace_path(args.trace, plan, prof, len(runs) > 1)
-        with _output(path) as fh:
-            try:
-                done = stream(plan, fh, prof)
-            except SimulationLimitError as exc:
-                raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
-        failed |= not done.ok
-        print(f"== {plan.title or plan.name} [{plan.name}] under {prof}", file=out)
-        print(f"trace streamed to {path}: {done.records:,} records", file=out)
-        kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(done.kinds.items()))
-        print(f"records by kind: {kinds}", file=out)
-        for line in taken_lines(done):
-            print(line, file=out)
-        print("verdicts: not computed in a streamed run (they need the whole trace)", file=out)
-        _print_ends(done, out)
-        for line in expectation_lines(done, plan.source, every=not args.quiet):
-            print(line, file=out)
-        print(file=out)
-    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _print_ends(res: Result | Streamed, out: TextIO) -> None:

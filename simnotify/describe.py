@@ -1,10 +1,13 @@
-"""Human text for trace records, shared by the report, the oracle and exporters."""
+"""Human text for trace records, made from their fields: the report, the exporters and
+``TraceRecord.detail`` read it; nothing parses it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .trace import TraceRecord
+from .trace import Kind, TraceRecord, detail, waiting_in
+
+__all__ = ["ARROW", "call_text", "detail", "fmt_value", "record_text", "waiting_in"]
 
 ARROW = "->"
 
@@ -39,22 +42,23 @@ def call_text(rec: TraceRecord) -> str:
 def record_text(rec: TraceRecord) -> str:
     """One human line for any record (without the time and actor columns)."""
     k = rec.kind
-    if k == "call":
+    if k is Kind.CALL:
         return call_text(rec)
     ev = rec.event or ""
-    if k == "occur":
-        return f"{ev} occurs: {rec.detail}"
-    if k == "record":
+    text = detail(rec)
+    if k is Kind.OCCUR:
+        return f"{ev} occurs: {text}"
+    if k is Kind.RECORD:
         who = f" for {rec.descriptor}" if rec.descriptor else ""
-        return f"{ev} {rec.detail}{who}"
-    if k == "post":
-        return f"{ev} posted {rec.detail}, wParam {rec.descriptor}"
-    if k == "signal":
-        return f"{ev} signals: {rec.detail}"
-    if k == "deliver":
-        return f"takes {ev} on {rec.descriptor}: {rec.detail}"
-    if k in ("suppress", "discard"):
-        return f"{ev} {rec.detail}".strip()
-    if k == "register":
-        return f"{rec.descriptor}: {rec.detail}"
-    return rec.detail
+        return f"{ev} {text}{who}"
+    if k is Kind.POST:
+        return f"{ev} posted {text}, wParam {rec.descriptor}"
+    if k is Kind.SIGNAL:
+        return f"{ev} signals: {text}"
+    if k is Kind.DELIVER:
+        return f"takes {ev} on {rec.descriptor}: {text}"
+    if k in (Kind.SUPPRESS, Kind.DISCARD):
+        return f"{ev} {text}".strip()
+    if k is Kind.REGISTER:
+        return f"{rec.descriptor}: {text}"
+    return text

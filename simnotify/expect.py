@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from .oracle import Verdict
 from .plan import Call, OutcomeExpect
+from .trace import TraceRecord
 from .units import format_time
+from .verdicts import Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,32 @@ def check_inline(
     return InlineCheck(ok, process, call.name, call.line, t_us, profile, expected, actual, call.id)
 
 
+class InlineChecks:
+    """Checks each call's inline ``expect`` as the call returns (the engine's expect hook).
+
+    ``calls`` is whatever holds the call's own trace record as ``last_call`` (the run's
+    tracer), for facts its result does not hold (a PeekMessage's wParams)."""
+
+    __slots__ = ("calls", "items", "profile", "reached")
+
+    def __init__(self, profile: str) -> None:
+        self.profile = profile
+        self.items: list[InlineCheck] = []
+        self.reached: set[int] = set()  # id() of every call whose expectation was checked
+        self.calls: Any = None
+
+    def __call__(self, proc: Any, call: Call, out: tuple[Any, str | None]) -> None:
+        assert call.expect is not None
+        self.reached.add(id(call))
+        applies, expected = call.expect.for_profile(self.profile)
+        if not applies:
+            return
+        rec: TraceRecord | None = self.calls.last_call if self.calls is not None else None
+        data = rec.data if rec is not None and rec.data else {}
+        t_us = rec.t_us if rec is not None else 0
+        self.items.append(check_inline(proc.name, call, expected, out, data, t_us, self.profile))
+
+
 def not_reached(process: str, call: Call, profile: str, t_us: int, why: str) -> InlineCheck | None:
     """The failure of an inline expectation whose call never returned, if it applies."""
     if call.expect is None:
@@ -112,23 +140,33 @@ class OutcomeCheck:
         return self.text
 
 
-def _matching(
-    verdicts: list[Verdict], exp: OutcomeExpect, sockets: dict[str, str]
-) -> list[Verdict]:
+#: One line of a run's verdict tally: (kind, process, socket, event, how many).
+Row = tuple[str, str, str | None, str | None, int]
+
+
+def tally(verdicts: list[Verdict], delivered: Counter[tuple[str, str, str]] | None) -> list[Row]:
+    """Verdicts as rows; ``delivered`` adds the delivered occurrences a streamed run
+    counted instead of keeping."""
+    rows: list[Row] = [(v.kind, v.process, v.socket, v.event, 1) for v in verdicts]
+    if delivered:
+        rows += [("delivered", p, s, e, n) for (p, s, e), n in delivered.items()]
+    return rows
+
+
+def _matching(rows: list[Row], exp: OutcomeExpect, sockets: dict[str, str]) -> list[Row]:
     sock = sockets.get(f"{exp.socket[0]}.{exp.socket[1]}") if exp.socket else None
     return [
-        v
-        for v in verdicts
-        if (exp.process is None or v.process == exp.process)
-        and (exp.socket is None or v.socket == sock)
+        r
+        for r in rows
+        if (exp.process is None or r[1] == exp.process) and (exp.socket is None or r[2] == sock)
     ]
 
 
-def _summary(found: list[Verdict]) -> str:
+def _summary(found: list[Row]) -> str:
     counts: dict[str, int] = {}
-    for v in found:
-        label = f"{v.kind} {v.event or ''} for {v.process}".replace("  ", " ")
-        counts[label] = counts.get(label, 0) + 1
+    for kind, process, _, event, n in found:
+        label = f"{kind} {event or ''} for {process}".replace("  ", " ")
+        counts[label] = counts.get(label, 0) + n
     return ", ".join(f"{k} x{n}" for k, n in counts.items()) or "no verdicts"
 
 
@@ -144,6 +182,7 @@ def _scope(exp: OutcomeExpect) -> str:
 def _one(
     exp: OutcomeExpect,
     verdicts: list[Verdict],
+    rows: list[Row],
     received: dict[str, int],
     blocked: dict[str, str | None],
     sockets: dict[str, str],
@@ -156,25 +195,32 @@ def _one(
         got = received.get(exp.process or "", 0)
         text = f"{exp.process} received {exp.value} bytes"
         return got == exp.value, text if got == exp.value else f"{text}: got {got}"
-    scoped = _matching(verdicts, exp, sockets)
     if exp.kind == "hang":
-        ok = any(v.kind == "hang" and v.process == exp.value for v in verdicts)
-        found = [v for v in verdicts if v.process == exp.value and v.kind in ("hang", "lost")]
+        ok = any(r[0] == "hang" and r[1] == exp.value for r in rows)
+        found = [r for r in rows if r[1] == exp.value and r[0] in ("hang", "lost")]
         return ok, f"{exp.value} hangs" + ("" if ok else f": found {_summary(found)}")
+    scoped = _matching(rows, exp, sockets)
     if exp.kind == "none":
-        bad = [v for v in scoped if v.kind == exp.value]
+        sock = sockets.get(f"{exp.socket[0]}.{exp.socket[1]}") if exp.socket else None
+        bad = [
+            v
+            for v in verdicts
+            if v.kind == exp.value
+            and (exp.process is None or v.process == exp.process)
+            and (exp.socket is None or v.socket == sock)
+        ]
         text = f"no {exp.value} verdict{_scope(exp)}"
         return not bad, text if not bad else f"{text}: found " + "; ".join(v.text() for v in bad)
-    hits = [v for v in scoped if v.kind == exp.kind and v.event == exp.value]
+    hits = sum(r[4] for r in scoped if r[0] == exp.kind and r[3] == exp.value)
     want = f"{exp.value} {exp.kind}{_scope(exp)}"
     if exp.count is not None:
-        ok = len(hits) == exp.count
+        ok = hits == exp.count
         want += f" exactly {exp.count} time(s)"
     else:
-        ok = bool(hits)
+        ok = hits > 0
     if ok:
         return True, want
-    related = [v for v in scoped if v.event == exp.value]
+    related = [r for r in scoped if r[3] == exp.value]
     return False, f"{want}: found {_summary(related)}"
 
 
@@ -185,11 +231,13 @@ def check_outcomes(
     blocked: dict[str, str | None],
     sockets: dict[str, str],
     profile: str,
+    delivered: Counter[tuple[str, str, str]] | None = None,
 ) -> list[OutcomeCheck]:
     """Evaluate the ``[[expect]]`` tables that apply under ``profile``."""
+    rows = tally(verdicts, delivered)
     checks = []
     for exp in expects:
         if exp.profile is None or exp.profile == profile:
-            ok, text = _one(exp, verdicts, received, blocked, sockets)
+            ok, text = _one(exp, verdicts, rows, received, blocked, sockets)
             checks.append(OutcomeCheck(ok, exp.line, profile, text))
     return checks

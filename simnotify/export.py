@@ -9,25 +9,22 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from typing import IO, TYPE_CHECKING, Any
 
 from .describe import record_text
-from .report import VERDICT_KINDS
-from .trace import FIELDS, TraceRecord
+from .jsonl import record_dict
+from .trace import FIELDS, Kind, TraceRecord
+from .verdicts import Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .result import Result
+    from .runs import Traced
 
 #: Display name of the pseudo-process that holds socket-level records (no process).
 NETWORK = "network"
 MAIN = "main"
 VERDICTS = "verdicts"
-#: Where a post and a signal name their window and event object (engine/notify.py).
-_POST_WINDOW = re.compile(r"to (.+?) \(")
-_SIGNAL_EVENT = re.compile(r"(.+?) (?:already )?set$")
 
 # A track: (process name or None for the network, thread name).
 Track = tuple[str | None, str]
@@ -42,9 +39,8 @@ def _thread(rec: TraceRecord) -> Track:
     proc = rec.process
     if proc is None:
         return None, rec.socket or NETWORK
-    if rec.kind in VERDICT_KINDS:
-        return proc, VERDICTS
-    if rec.kind == "call":
+    data = rec.data or {}
+    if rec.kind is Kind.CALL:
         if rec.descriptor:
             return proc, rec.descriptor
         args = rec.args or {}
@@ -54,10 +50,10 @@ def _thread(rec: TraceRecord) -> Track:
             if isinstance(args.get("event"), str):
                 return proc, f"event {proc}.{args['event']}"
         return proc, MAIN
-    if rec.kind == "post" and (m := _POST_WINDOW.match(rec.detail)):
-        return proc, f"window {proc}.{m.group(1)}"
-    if rec.kind == "signal" and (m := _SIGNAL_EVENT.match(rec.detail)):
-        return proc, f"event {proc}.{m.group(1)}"
+    if rec.kind is Kind.POST and "window" in data:
+        return proc, f"window {proc}.{data['window']}"
+    if rec.kind is Kind.SIGNAL and "event_object" in data:
+        return proc, f"event {proc}.{data['event_object']}"
     if rec.descriptor:
         return proc, rec.descriptor
     return proc, MAIN
@@ -67,21 +63,44 @@ def _blocked_calls(trace: list[TraceRecord]) -> dict[int, TraceRecord]:
     """Call seq -> the ``block`` record it waited from.
 
     A call that blocks is recorded only when it completes; the process's ``block`` record
-    ("waiting in recv(...)") marks when it began, when the process's next call is that call.
+    marks when it began, when the process's next call is the call it waited in.
     """
     waiting: dict[str, TraceRecord] = {}
     found: dict[int, TraceRecord] = {}
     for rec in trace:
         if rec.process is None:
             continue
-        if rec.kind == "block":
+        if rec.kind is Kind.BLOCK:
             waiting[rec.process] = rec
-        elif rec.kind == "call":
+        elif rec.kind is Kind.CALL:
             block = waiting.pop(rec.process, None)
-            what = f"waiting in {rec.call}"
-            if block is not None and (block.detail == what or block.detail.startswith(what + "(")):
+            if block is not None and block.call == rec.call:
                 found[rec.seq] = block
     return found
+
+
+def verdict_fields(v: Verdict) -> dict[str, Any]:
+    """A verdict in the trace's field layout, for exports that show both in one table:
+    ``kind`` is the verdict's, ``detail`` its explanation, the rest in ``data``."""
+    return {
+        "seq": None,
+        "t_us": v.t_us,
+        "kind": v.kind,
+        "actor": v.process,
+        "process": v.process,
+        "descriptor": None,
+        "socket": v.socket,
+        "event": v.event,
+        "call": None,
+        "args": None,
+        "result": None,
+        "error": None,
+        "reason": v.reason,
+        "cause": v.cause,
+        "gen": None,
+        "data": {"by": v.by, "occurrence": v.occurrence, "via": v.via},
+        "detail": v.explanation,
+    }
 
 
 class _Ids:
@@ -92,7 +111,7 @@ class _Ids:
     thread names by tid alone.
     """
 
-    def __init__(self, result: Result, tracks: list[Track]) -> None:
+    def __init__(self, result: Traced, tracks: list[Track]) -> None:
         names = [p.name for p in result.plan.processes]
         threads: dict[str | None, dict[str, None]] = {}  # dicts as ordered sets
         for proc, thread in tracks:
@@ -129,16 +148,21 @@ def _meta(what: str, pid: int, tid: int, **args: Any) -> dict[str, Any]:
     return {"name": what, "ph": "M", "ts": 0, "pid": pid, "tid": tid, "args": args}
 
 
-def chrome_trace(result: Result) -> dict[str, Any]:
+def chrome_trace(result: Traced) -> dict[str, Any]:
     """The run as Chrome Trace Event Format (JSON object form) for Perfetto and
     chrome://tracing: processes as pids, descriptors, windows and event objects as
-    threads, calls as slices, other records as instants, ``cause`` links as flows."""
+    threads, calls as slices, other records as instants, verdicts as instants on their
+    process's ``verdicts`` track, ``cause`` links as flows."""
     trace = result.trace
     by_seq = {r.seq: r for r in trace}
     blocked = _blocked_calls(trace)
     track = {r.seq: _thread(r) for r in trace}
     for call_seq, block in blocked.items():
         track[block.seq] = track[call_seq]  # the wait shows on the call's own track
+    shown = [v for v in result.verdicts if v.kind != "delivered"]
+    first = len(trace)  # verdicts are numbered after the records, for their flows
+    for i, v in enumerate(shown):
+        track[first + i] = (v.process, VERDICTS)
     ids = _Ids(result, list(track.values()))
 
     groups: dict[int, list[dict[str, Any]]] = {}
@@ -147,14 +171,14 @@ def chrome_trace(result: Result) -> dict[str, Any]:
         proc, thread = track[rec.seq]
         event: dict[str, Any] = {
             "name": _name(rec),
-            "cat": rec.kind,
+            "cat": str(rec.kind),
             "ts": rec.t_us,
             "pid": ids.pid[proc],
             "tid": ids.tid[(proc, thread)],
-            "args": {**rec.to_dict(), "text": record_text(rec)},
+            "args": {**record_dict(rec), "text": record_text(rec)},
         }
         dur = 0
-        if rec.kind == "call":
+        if rec.kind is Kind.CALL:
             block = blocked.get(rec.seq)
             if block is not None:
                 event["ts"] = block.t_us
@@ -165,22 +189,42 @@ def chrome_trace(result: Result) -> dict[str, Any]:
             event.update(ph="i", s="t")
         groups[rec.seq] = [event]
         keys[rec.seq] = (event["ts"], -dur if dur > 1 else 0, rec.seq)
+    for i, v in enumerate(shown):
+        seq = first + i
+        proc, thread = track[seq]
+        name = f"{v.kind} {v.event}" if v.event else v.kind
+        fields = {**verdict_fields(v), "seq": seq}
+        groups[seq] = [
+            {
+                "name": name,
+                "cat": v.kind,
+                "ts": v.t_us,
+                "pid": ids.pid[proc],
+                "tid": ids.tid[(proc, thread)],
+                "args": {**fields, "text": v.explanation},
+                "ph": "i",
+                "s": "t",
+            }
+        ]
+        keys[seq] = (v.t_us, 0, seq)
 
     flows = 0
-    for rec in trace:
-        cause = by_seq.get(rec.cause) if rec.cause is not None else None
+    links = [(rec.seq, rec.cause, str(rec.kind)) for rec in trace if rec.cause is not None]
+    links += [(first + i, v.cause, v.kind) for i, v in enumerate(shown) if v.cause is not None]
+    for seq, cause_seq, kind in links:
+        cause = by_seq.get(cause_seq)
         if cause is None:
             continue
         # the arrow runs forward in time: a verdict dated at its occurrence but blamed on
         # a later call starts at the verdict (viewers drop arrows that go back in time)
-        start, finish = sorted((cause.seq, rec.seq), key=keys.__getitem__)
-        flow = {"name": f"{cause.kind} -> {rec.kind}", "cat": "cause", "id": rec.seq}
-        for seq, ph in ((start, "s"), (finish, "f")):
-            head = groups[seq][0]
+        start, finish = sorted((cause.seq, seq), key=keys.__getitem__)
+        flow = {"name": f"{cause.kind} -> {kind}", "cat": "cause", "id": seq}
+        for at, ph in ((start, "s"), (finish, "f")):
+            head = groups[at][0]
             step = {**flow, "ph": ph, "ts": head["ts"], "pid": head["pid"], "tid": head["tid"]}
             if ph == "f":
                 step["bp"] = "e"
-            groups[seq].append(step)
+            groups[at].append(step)
         flows += 1
 
     events = ids.metadata()
@@ -193,6 +237,7 @@ def chrome_trace(result: Result) -> dict[str, Any]:
             "title": result.plan.title,
             "profile": result.profile,
             "records": len(trace),
+            "verdicts": len(shown),
             "flows": flows,
         },
         "traceEvents": events,
@@ -201,12 +246,12 @@ def chrome_trace(result: Result) -> dict[str, Any]:
 
 def _name(rec: TraceRecord) -> str:
     """Short, groupable names: the call, or the kind and the FD_ event."""
-    if rec.kind == "call":
+    if rec.kind is Kind.CALL:
         return rec.call or "call"
-    return f"{rec.kind} {rec.event}" if rec.event else rec.kind
+    return f"{rec.kind} {rec.event}" if rec.event else str(rec.kind)
 
 
-def write_chrome(result: Result, fh: IO[str]) -> None:
+def write_chrome(result: Traced, fh: IO[str]) -> None:
     """Write :func:`chrome_trace` as JSON, keys sorted: the same run gives the same bytes."""
     # dumps, not dump: only the one-shot encoder is the fast C one
     fh.write(json.dumps(chrome_trace(result), sort_keys=True, separators=(",", ":")))
@@ -222,23 +267,26 @@ def _cell(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def write_csv(result: Result, fh: IO[str]) -> None:
-    """One row per record, the trace fields plus ``profile`` (open ``fh`` with
-    ``newline=""``), so spreadsheets and scripts can filter and pivot a run."""
+def write_csv(result: Traced, fh: IO[str]) -> None:
+    """One row per record, then one per verdict (but delivered ones), in the trace's
+    fields plus ``profile`` (open ``fh`` with ``newline=""``), so spreadsheets and scripts
+    can filter and pivot a run."""
     out = csv.writer(fh)
     out.writerow([*FIELDS, "profile"])
-    for rec in result.trace:
-        out.writerow([*(_cell(getattr(rec, name)) for name in FIELDS), result.profile])
+    for row in to_records(result):
+        out.writerow([*(_cell(row[name]) for name in FIELDS), result.profile])
 
 
-def to_records(result: Result) -> list[dict[str, Any]]:
-    """The trace as plain dicts with every field, for scripts that do not import simnotify
-    types."""
-    return [rec.to_dict() for rec in result.trace]
+def to_records(result: Traced) -> list[dict[str, Any]]:
+    """The trace as plain dicts with every field, then the verdicts (but delivered ones)
+    in the same fields, for scripts that do not import simnotify types."""
+    rows = [record_dict(rec) for rec in result.trace]
+    rows += [verdict_fields(v) for v in result.verdicts if v.kind != "delivered"]
+    return rows
 
 
-def to_dataframe(result: Result) -> pd.DataFrame:
-    """The trace as a pandas DataFrame (columns: the fields plus ``profile``).
+def to_dataframe(result: Traced) -> pd.DataFrame:
+    """:func:`to_records` as a pandas DataFrame (columns: the fields plus ``profile``).
 
     pandas is optional: it is imported here, on first use, and only this call needs it.
     """
@@ -247,6 +295,6 @@ def to_dataframe(result: Result) -> pd.DataFrame:
     except ImportError:
         raise RuntimeError("to_dataframe needs pandas: pip install pandas") from None
     frame = pandas.DataFrame(to_records(result), columns=list(FIELDS))
-    frame = frame.astype({"cause": "Int64", "gen": "Int64"})
+    frame = frame.astype({"seq": "Int64", "cause": "Int64", "gen": "Int64"})
     frame["profile"] = result.profile
     return frame

@@ -1,92 +1,44 @@
-"""The lost-event oracle (semantics 6): verdicts computed from a finished trace.
+"""The lost-event oracle (semantics 6), online: an observer that judges records as they
+arrive and finishes its verdicts when the run ends.
 
-It never runs on the hot path: the engine only records what happened, and this module
-reads the records afterwards to decide, per occurrence and interested process, whether
-the occurrence was delivered or lost (and why), and which consumptions were stale or
-spurious, and which processes hang.
+Per occurrence and interested process it decides whether the occurrence was delivered
+(by a notification or the process's own I/O), lost (and why), or withdrawn; per consumption
+whether it was stale or spurious; per process whether it hangs. It keeps what is still
+undecided and the little history a lost verdict's cause needs, so its memory follows the
+run's open questions, not its length. Nothing here reads a record's human text.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from .describe import call_text
-from .trace import TraceRecord
+from .trace import Kind, Reason, TraceRecord
 from .units import format_time
+from .verdicts import Verdict
 from .winsock import EVENT_NAMES
 
-Key = tuple[str, str, str]  # (process, socket, FD_ name)
-INF = 1 << 62
 RESET_ERRORS = ("WSAECONNRESET", "WSAECONNABORTED")
 #: connect errors that say nothing of the outcome; WSAEISCONN is not one of them: "WSAEISCONN
 #: may be returned when the connection completes successfully" (the connect page)
 SILENT_CONNECT_ERRORS = ("WSAEWOULDBLOCK", "WSAEALREADY", "WSAENOTSOCK", "WSAEINVAL")
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """One finding: ``delivered``/``lost`` per occurrence, ``stale``/``spurious``/``hang``."""
-
-    kind: str
-    process: str
-    t_us: int
-    socket: str | None = None
-    event: str | None = None
-    occurrence: int | None = None  # seq of the occur record
-    via: str | None = None  # delivered: "notification" | "io"
-    reason: str | None = None  # lost: the cause class (semantics 6.2)
-    by: str | None = None  # the process whose call or consumption caused it
-    cause: int | None = None  # seq of the responsible record
-    explanation: str = ""
-
-    def text(self) -> str:
-        """A line a person understands."""
-        return self.explanation
-
-
-@dataclass(slots=True)
-class _Reg:
-    seq: int
-    gen: int | None
-    owner: str | None
-    caller: str | None
-    mask: frozenset[str]
-    call: int | None
-
-
-@dataclass(slots=True)
-class _Facts:
-    """Indexes over the trace that the verdict rules query."""
-
-    recs: list[TraceRecord]
-    regs: dict[str, list[_Reg]] = field(default_factory=lambda: defaultdict(list))
-    intervals: dict[Key, list[list[int]]] = field(default_factory=lambda: defaultdict(list))
-    holds_at: dict[tuple[str, str, int], bool] = field(default_factory=dict)
-    satisfy: dict[Key, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
-    occurs: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
-    notes: dict[tuple[str, str], list[TraceRecord]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    delivers: dict[tuple[str, str], list[TraceRecord]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    discards: dict[tuple[str, str], list[TraceRecord]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    suppress_of: dict[int, TraceRecord] = field(default_factory=dict)
-
-
 #: The calls whose outcome can show their caller an FD_ event (the rest never do).
-_DISCOVERING = frozenset(("recv", "accept", "send", "connect"))
+DISCOVERING = frozenset(("recv", "accept", "send", "connect"))
+#: The re-check after a delivery whose WSAEWOULDBLOCK makes that delivery spurious.
+RECHECK = {"FD_READ": "recv", "FD_OOB": "recv", "FD_ACCEPT": "accept", "FD_WRITE": "send"}
+SELECTS = ("WSAAsyncSelect", "WSAEventSelect")
+NO_REG = (Reason.NO_REGISTRATION, Reason.NOT_IN_MASK)
+
+CALL, OCCUR, RECORD, POST = Kind.CALL, Kind.OCCUR, Kind.RECORD, Kind.POST
+DELIVER, DISCARD, SUPPRESS, REGISTER = Kind.DELIVER, Kind.DISCARD, Kind.SUPPRESS, Kind.REGISTER
 
 
-def _discovered(rec: TraceRecord) -> list[str]:
+def discovered(rec: TraceRecord) -> list[str]:
     """FD_ events a successful (or telling) call proves to its caller (6.1 discovery)."""
     call, res, err = rec.call, rec.result, rec.error
-    args = rec.args or {}
     if call == "recv":
         if err in RESET_ERRORS:
             return ["FD_CLOSE"]
@@ -94,7 +46,7 @@ def _discovered(rec: TraceRecord) -> list[str]:
             return []  # a peek counts: it shows the caller the data or the end of stream
         found = []
         if isinstance(res, int) and res > 0:
-            found.append("FD_OOB" if args.get("oob") else "FD_READ")
+            found.append("FD_OOB" if (rec.args or {}).get("oob") else "FD_READ")
         if res == 0 or (rec.data and rec.data.get("eof")):
             found.append("FD_CLOSE")
         return found
@@ -107,507 +59,592 @@ def _discovered(rec: TraceRecord) -> list[str]:
     return []
 
 
-class _Interest:
-    """Builds I(P, S) per bit as seq intervals from register, close and exit records."""
+class _Reg:
+    """A registration record, as cause 2 of a lost verdict needs it."""
 
-    def __init__(self, facts: _Facts) -> None:
-        self.f = facts
-        self.open_since: dict[Key, int] = {}
-        self.via: dict[tuple[str, str], str] = {}
-        self.descs: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self.label_sock: dict[str, str] = {}
-        self.live: dict[str, str] = {}  # labels in descs, not closed since: nothing to add
+    __slots__ = ("call", "caller", "gen", "owner")
 
-    def see_descriptor(self, rec: TraceRecord) -> None:
-        """A call record: which socket each descriptor label names, per process."""
-        label, sock = rec.descriptor, rec.socket
-        if label and sock and rec.process and self.live.get(label) != sock:
-            self.live[label] = sock
-            self.label_sock[label] = sock
-            self.descs[(rec.process, sock)].add(label)
-        if rec.call == "accept" and rec.data and rec.process:
-            new, sock = rec.data.get("new"), rec.data.get("new_socket")
-            if new and sock:
-                self.label_sock[new] = sock
-                self.descs[(rec.process, sock)].add(new)
-
-    def set_mask(self, proc: str, sock: str, mask: frozenset[str], seq: int) -> None:
-        for name in EVENT_NAMES:
-            key = (proc, sock, name)
-            if name in mask and key not in self.open_since:
-                self.open_since[key] = seq
-                self.f.intervals[key].append([seq, INF])
-            elif name not in mask and key in self.open_since:
-                del self.open_since[key]
-                self.f.intervals[key][-1][1] = seq
-
-    def closed(self, proc: str, label: str, seq: int) -> None:
-        sock = self.label_sock.get(label)
-        if sock is None:
-            return
-        left = self.descs[(proc, sock)]
-        left.discard(label)
-        self.live.pop(label, None)
-        if self.via.get((proc, sock)) == label or not left:
-            self.set_mask(proc, sock, frozenset(), seq)
-
-    def exited(self, proc: str, seq: int) -> None:
-        for p, sock, _ in list(self.open_since):
-            if p == proc:
-                self.set_mask(proc, sock, frozenset(), seq)
+    def __init__(
+        self, gen: int | None, owner: str | None, caller: str | None, call: TraceRecord | None
+    ) -> None:
+        self.gen = gen
+        self.owner = owner
+        self.caller = caller
+        self.call = call  # the record that caused it (the select, close, accept ...)
 
 
-def _index(trace: list[TraceRecord]) -> _Facts:
-    f = _Facts(trace)
-    interest = _Interest(f)
-    for r in trace:
-        k = r.kind
-        if k == "call":  # first: most records are calls
-            interest.see_descriptor(r)
-            if r.process:
-                if r.socket and r.call in _DISCOVERING:
-                    for name in _discovered(r):
-                        f.satisfy[(r.process, r.socket, name)].append((r.seq, "io"))
-                if r.call == "closesocket" and r.error is None and r.descriptor:
-                    interest.closed(r.process, r.descriptor, r.seq)
-                elif r.call == "exit":
-                    interest.exited(r.process, r.seq)
-        elif k == "register" and r.socket:
-            data = r.data or {}
-            mask = frozenset(data.get("mask", []))
-            call = trace[r.cause] if r.cause is not None else None  # seq is the index
-            if call is not None and call.kind != "call":
-                call = None
-            f.regs[r.socket].append(_Reg(r.seq, r.gen, data.get("owner"), r.process, mask, r.cause))
-            for name in data.get("holds", []):
-                f.holds_at[(r.socket, name, r.seq)] = True
-            is_select = call is not None and call.call in ("WSAAsyncSelect", "WSAEventSelect")
-            inherited = call is not None and call.call == "accept"
-            if r.process and (is_select or (inherited and data.get("owner") == r.process)):
-                interest.set_mask(r.process, r.socket, mask, r.seq)
-                if r.descriptor:
-                    interest.via[(r.process, r.socket)] = r.descriptor
-        elif k == "occur" and r.socket and r.event:
-            f.occurs[(r.socket, r.event)].append(r.seq)
-        elif k in ("record", "post") and r.socket and r.event and r.process:
-            # a silent record (no registration) reaches nobody; if a later registration
-            # picks it up, that 'resurfaced' record is the notification
-            f.notes[(r.socket, r.event)].append(r)
-        elif k == "deliver" and r.socket and r.event and r.process:
-            f.delivers[(r.socket, r.event)].append(r)
-            f.satisfy[(r.process, r.socket, r.event)].append((r.seq, "notification"))
-        elif k == "discard" and r.socket and r.event:
-            f.discards[(r.socket, r.event)].append(r)
-        elif k == "suppress" and r.cause is not None:
-            f.suppress_of[r.cause] = r
-    return f
+class _Note:
+    """A notification (record or post) and who took it."""
+
+    __slots__ = ("consumer", "descriptor", "gen", "kind", "process", "seq", "t")
+
+    def __init__(self, rec: TraceRecord) -> None:
+        self.seq = rec.seq
+        self.t = rec.t_us
+        self.kind = rec.kind
+        self.process = rec.process
+        self.descriptor = rec.descriptor
+        self.gen = rec.gen
+        self.consumer: TraceRecord | None = None
+
+
+class _Occ:
+    """An occurrence someone may judge: where it stood when it happened."""
+
+    __slots__ = ("event", "ios", "next_note", "prev_note", "reg", "seq", "socket", "suppress", "t")
+
+    def __init__(self, rec: TraceRecord, reg: _Reg | None, prev: _Note | None) -> None:
+        self.seq = rec.seq
+        self.t = rec.t_us
+        self.socket: str = rec.socket or ""
+        self.event: str = rec.event or ""
+        self.reg = reg  # the registration in effect when it happened
+        self.prev_note = prev  # the latest notification of (S, b) before it
+        self.next_note: _Note | None = None  # the first one at or after it
+        self.suppress: Reason | None = None  # why it notified nobody, if it did not
+        #: the first I/O discoveries of (S, b) after it: (seq, process, call, t), two processes
+        self.ios: list[tuple[int, str, str, int]] = []
+
+
+class _Watch:
+    """One process's interest in one (socket, event): what it still waits to learn."""
+
+    __slots__ = ("cand_end", "candidate", "judged", "last_sat", "open", "pending")
+
+    def __init__(self) -> None:
+        self.open = False
+        self.pending: list[_Occ] = []  # occurrences it is interested in, not yet satisfied
+        self.candidate: _Occ | None = None  # after its interest ended: one it may carry
+        self.cand_end = 0  # seq where that interest ended
+        self.last_sat = -1  # seq of its latest delivery or discovery of (S, b)
+        self.judged = -1  # seq of the latest occurrence it was interested in, or passed
+
+
+class _Key:
+    """Per (socket, event): the latest occurrence and notification, and who watches."""
+
+    __slots__ = ("discards", "latest", "note", "open_records", "rank", "watchers")
+
+    def __init__(self, rank: int) -> None:
+        self.latest: _Occ | None = None
+        self.note: _Note | None = None
+        self.open_records: list[_Note] = []  # records not yet taken nor cleared
+        self.discards: list[tuple[int, TraceRecord | None]] = []  # (seq, the clearing call)
+        self.watchers: dict[str, _Watch] = {}
+        self.rank = rank  # order of its first delivery, for the order of stale findings
 
 
 class Oracle:
-    """Computes every verdict of one run."""
+    """Judges a run's records as they come; ``finish`` gives every verdict.
 
-    def __init__(self, trace: list[TraceRecord], blocked: dict[str, str | None]) -> None:
-        self.trace = trace
-        self.blocked = blocked
-        self.f = _index(trace)
-        # sorted seq arrays for bisect, built once (queries run per occurrence)
-        self._reg_seqs = {k: [r.seq for r in v] for k, v in self.f.regs.items()}
-        self._sat_seqs = {k: [seq for seq, _ in v] for k, v in self.f.satisfy.items()}
-        self._note_seqs = {k: [r.seq for r in v] for k, v in self.f.notes.items()}
-        self._deliver_seqs = {k: [r.seq for r in v] for k, v in self.f.delivers.items()}
-        self._taker_of_post = {
-            d.cause: d for v in self.f.delivers.values() for d in v if d.cause is not None
-        }
-        self._discard_seqs = {k: [r.seq for r in v] for k, v in self.f.discards.items()}
-        # discoveries by I/O per (socket, event), in seq order: who found it first
-        self._io: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-        for (proc, sock, name), sats in self.f.satisfy.items():
-            self._io[(sock, name)].extend((seq, proc) for seq, via in sats if via == "io")
-        for found in self._io.values():
-            found.sort()
+    ``keep_delivered=False`` counts delivered occurrences (``delivered``) instead of
+    keeping a verdict for each: a streamed run's memory then stays flat.
+    """
 
-    # -- helpers --------------------------------------------------------------------
+    def __init__(self, keep_delivered: bool = True) -> None:
+        self.keep_delivered = keep_delivered
+        self.delivered: Counter[tuple[str, str, str]] = Counter()  # (process, socket, event)
+        self._per_occ: list[tuple[int, str, Verdict]] = []
+        self._stale: list[tuple[int, int, Verdict]] = []
+        self._spurious: list[tuple[int, int, Verdict]] = []
+        self._keys: dict[tuple[str, str], _Key] = {}
+        self._reg: dict[str, _Reg] = {}  # the registration in effect, per socket
+        self._gens: dict[str, dict[int, _Reg]] = {}  # per socket, by generation
+        self._posts: dict[int, _Note] = {}  # posts not yet taken, by seq
+        self._last_call: TraceRecord | None = None
+        self._end_t = 0
+        # interest bookkeeping
+        self._open: dict[str, dict[tuple[str, str], None]] = {}  # per process: open keys
+        self._via: dict[tuple[str, str], str] = {}  # (process, socket) -> label registered
+        self._descs: dict[tuple[str, str], set[str]] = {}  # (process, socket) -> open labels
+        self._label_sock: dict[str, str] = {}
+        self._live: dict[str, str] = {}  # labels known open, to their socket
+        self._closed_label: dict[str, bool] = {}  # label -> its last successful call closed it
+        # spurious bookkeeping, per process
+        self._rank: dict[str, int] = {}  # order of a process's first call or delivery
+        self._pending_check: dict[str, dict[tuple[str, str], TraceRecord]] = {}
+        self._wake: dict[str, list[Any]] = {}  # process -> [wait record, enums, all empty]
+        self._deliver_ranks = 0
 
-    def _t(self, seq: int) -> int:
-        return self.trace[seq].t_us
+    # -- records ---------------------------------------------------------------------
 
-    def _reg_at(self, sock: str, seq: int) -> _Reg | None:
-        regs = self.f.regs.get(sock, [])
-        i = bisect.bisect_left(self._reg_seqs.get(sock, []), seq) - 1
-        return regs[i] if i >= 0 else None
+    def records(self, batch: list[TraceRecord]) -> None:
+        """Judge a batch of records, in order."""
+        for r in batch:
+            k = r.kind
+            if k is CALL:
+                self._call(r)
+            elif k is OCCUR:
+                self._occur(r)
+            elif k is RECORD or k is POST:
+                if r.process:
+                    self._note(r)
+            elif k is DELIVER:
+                if r.process:
+                    self._deliver(r)
+            elif k is SUPPRESS:
+                self._suppress(r)
+            elif k is DISCARD:
+                self._discard(r)
+            elif k is REGISTER:
+                self._register(r)
+        if batch:  # the last one: when the run ended, as far as records tell
+            self._end_t = batch[-1].t_us
 
-    def _first_satisfaction(self, key: Key, after: int) -> tuple[int, str] | None:
-        sat = self.f.satisfy.get(key, [])
-        i = bisect.bisect_right(self._sat_seqs.get(key, []), after)
-        return sat[i] if i < len(sat) else None
+    def _key(self, sock: str, event: str) -> _Key:
+        key = self._keys.get((sock, event))
+        if key is None:
+            key = self._keys[(sock, event)] = _Key(-1)
+        return key
 
-    def _carried(self, key: Key, occ: int, start: int) -> bool:
-        _, sock, name = key
-        occs = self.f.occurs[(sock, name)]
-        nxt = bisect.bisect_right(occs, occ)
-        if (nxt < len(occs) and occs[nxt] < start) or not self.f.holds_at.get(
-            (sock, name, start), False
-        ):
-            return False  # not the latest occurrence before the interest began
-        sat = self._first_satisfaction(key, occ)
-        return sat is None or sat[0] > start
+    def _watch(self, key: _Key, proc: str) -> _Watch:
+        w = key.watchers.get(proc)
+        if w is None:
+            w = key.watchers[proc] = _Watch()
+        return w
 
-    def _interest_from(self, key: Key, occ: int) -> int | None:
-        """Index of the interval that makes P interested in ``occ`` (directly or carried)."""
-        for i, (start, end) in enumerate(self.f.intervals.get(key, [])):
-            if start <= occ < end:
-                return i
-            if start > occ:
-                return i if self._carried(key, occ, start) else None
-        return None
+    # occurrences and notifications
 
-    # -- per occurrence -----------------------------------------------------------------
+    def _occur(self, r: TraceRecord) -> None:
+        sock, event = r.socket or "", r.event or ""
+        key = self._key(sock, event)
+        o = _Occ(r, self._reg.get(sock), key.note)
+        for proc, w in key.watchers.items():
+            if w.candidate is not None:  # no longer the latest: it cannot be carried
+                self._withdrawn(proc, w.candidate, w.cand_end)
+                w.candidate = None
+            if w.open:
+                w.pending.append(o)
+                w.judged = o.seq
+        key.latest = o
 
-    def occurrence_verdicts(self) -> list[Verdict]:
-        out: list[Verdict] = []
-        # only processes ever interested in (socket, event) can get a verdict for it
-        procs_of: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for proc, sock, name in self.f.intervals:
-            procs_of[(sock, name)].append(proc)
-        for (sock, name), occs in sorted(self.f.occurs.items(), key=lambda kv: kv[1][0]):
-            procs = sorted(procs_of.get((sock, name), ()))
-            for occ in occs:
-                for proc in procs:
-                    v = self._judge((proc, sock, name), occ)
-                    if v is not None:
-                        out.append(v)
-        out.sort(key=lambda v: (v.occurrence or 0, v.process))
-        return out
+    def _suppress(self, r: TraceRecord) -> None:
+        key = self._keys.get((r.socket or "", r.event or ""))
+        if key is not None and key.latest is not None and key.latest.seq == r.cause:
+            key.latest.suppress = r.reason
 
-    def _judge(self, key: Key, occ: int) -> Verdict | None:
-        idx = self._interest_from(key, occ)
-        if idx is None:
-            return None
-        proc, sock, name = key
-        intervals = self.f.intervals[key]
-        t_o = self._t(occ)
-        while True:
-            end = intervals[idx][1]
-            sat = self._first_satisfaction(key, occ)
-            if sat is not None and sat[0] < end:
-                via = sat[1]
-                how = "notification" if via == "notification" else "its own I/O"
-                return Verdict(
-                    "delivered",
+    def _note(self, r: TraceRecord) -> None:
+        key = self._key(r.socket or "", r.event or "")
+        note = _Note(r)
+        key.note = note
+        latest = key.latest
+        if latest is not None and latest.next_note is None:
+            latest.next_note = note
+        for w in key.watchers.values():
+            for o in reversed(w.pending):  # older ones have theirs once a newer one has
+                if o.next_note is not None:
+                    break
+                o.next_note = note
+            if w.candidate is not None and w.candidate.next_note is None:
+                w.candidate.next_note = note
+        if r.kind is RECORD:
+            key.open_records.append(note)
+        else:
+            self._posts[r.seq] = note
+
+    def _discard(self, r: TraceRecord) -> None:
+        key = self._key(r.socket or "", r.event or "")
+        call = self._last_call if self._last_call and self._last_call.seq == r.cause else None
+        key.discards.append((r.seq, call))
+        key.open_records.clear()  # cleared before anyone took them
+
+    def _deliver(self, r: TraceRecord) -> None:
+        sock, event, proc = r.socket or "", r.event or "", r.process or ""
+        key = self._key(sock, event)
+        if key.rank < 0:
+            key.rank = self._deliver_ranks
+            self._deliver_ranks += 1
+        post = self._posts.pop(r.cause, None) if r.cause is not None else None
+        if post is not None:
+            post.consumer = r
+        for note in key.open_records:
+            note.consumer = r
+        key.open_records.clear()
+        self._stale_check(r, sock, event, proc, key)
+        self._seen(proc)
+        if event in RECHECK:
+            self._pending_check.setdefault(proc, {})[(sock, RECHECK[event])] = r
+        self._satisfy(key, proc, r, "notification")
+
+    def _satisfy(self, key: _Key, proc: str, r: TraceRecord, via: str) -> None:
+        w = self._watch(key, proc)
+        if w.pending:
+            for o in w.pending:
+                self._delivered(proc, o, r, via)
+            w.pending = []
+        if w.candidate is not None:  # taken while not interested: it is not carried
+            self._withdrawn(proc, w.candidate, w.cand_end)
+            w.candidate = None
+        w.last_sat = r.seq
+
+    # calls
+
+    def _call(self, r: TraceRecord) -> None:
+        self._last_call = r
+        proc = r.process
+        label, sock = r.descriptor, r.socket
+        if label and sock and proc and self._live.get(label) != sock:
+            self._live[label] = sock
+            self._label_sock[label] = sock
+            self._descs.setdefault((proc, sock), set()).add(label)
+        call = r.call or ""
+        if call == "accept" and r.data and proc:
+            new, new_sock = r.data.get("new"), r.data.get("new_socket")
+            if new and new_sock:
+                self._label_sock[new] = new_sock
+                self._descs.setdefault((proc, new_sock), set()).add(new)
+        if not proc:
+            return
+        if label and r.error is None:
+            self._closed_label[label] = call == "closesocket"
+        self._seen(proc)
+        self._spurious_check(proc, r, sock or "", call)
+        if sock and call in DISCOVERING:
+            for event in discovered(r):
+                key = self._key(sock, event)
+                self._io_found(key, r, proc)
+                self._satisfy(key, proc, r, "io")
+        if call == "closesocket" and r.error is None and label:
+            self._closed(proc, label, r.seq)
+        elif call == "exit":
+            for sock_ in dict.fromkeys(s for s, _ in self._open.get(proc, {})):
+                self._set_mask(proc, sock_, frozenset(), r.seq, ())
+
+    def _io_found(self, key: _Key, r: TraceRecord, proc: str) -> None:
+        """Note a discovery on the occurrences still open, newest first: once one has two
+        discoverers from two processes, every older one has them too."""
+        found = (r.seq, proc, r.call or "", r.t_us)
+        if key.latest is not None:  # it may yet be carried into someone's interest
+            _note_io(key.latest, found)
+        for w in key.watchers.values():
+            for o in reversed(w.pending):
+                if not _note_io(o, found):
+                    break
+            if w.candidate is not None:
+                _note_io(w.candidate, found)
+
+    # registrations and interest
+
+    def _register(self, r: TraceRecord) -> None:
+        sock = r.socket
+        if not sock:
+            return
+        data = r.data or {}
+        owner = data.get("owner")
+        cause = self._last_call if self._last_call and self._last_call.seq == r.cause else None
+        reg = _Reg(r.gen, owner, r.process, cause)
+        self._reg[sock] = reg
+        if r.gen is not None:
+            self._gens.setdefault(sock, {})[r.gen] = reg
+        call = cause.call if cause is not None else None
+        is_select = call in SELECTS
+        inherited = call == "accept"
+        if r.process and (is_select or (inherited and owner == r.process)):
+            mask = frozenset(data.get("mask", ()))
+            self._set_mask(r.process, sock, mask, r.seq, data.get("holds", ()))
+            if r.descriptor:
+                self._via[(r.process, sock)] = r.descriptor
+
+    def _set_mask(
+        self, proc: str, sock: str, mask: frozenset[str], seq: int, holds: Iterable[str]
+    ) -> None:
+        opened = self._open.setdefault(proc, {})
+        held = frozenset(holds)
+        for event in EVENT_NAMES:
+            here = (sock, event) in opened
+            if event in mask and not here:
+                opened[(sock, event)] = None
+                self._begin(self._key(sock, event), proc, seq, event in held)
+            elif event not in mask and here:
+                del opened[(sock, event)]
+                self._end(self._key(sock, event), proc, seq)
+
+    def _begin(self, key: _Key, proc: str, seq: int, holds: bool) -> None:
+        """Interest begins: an occurrence from before it may be carried into it (6.1)."""
+        w = self._watch(key, proc)
+        w.open = True
+        o = w.candidate
+        if o is not None:
+            w.candidate = None
+            if holds and w.last_sat < o.seq:
+                w.pending = [o]
+            else:
+                self._withdrawn(proc, o, w.cand_end)
+            return
+        o = key.latest
+        if o is not None and o.seq > w.judged:
+            w.judged = o.seq  # the first interest after it decides, whatever it decides
+            if holds and w.last_sat < o.seq:
+                w.pending = [o]
+
+    def _end(self, key: _Key, proc: str, seq: int) -> None:
+        """Interest ends: what it still waited for is withdrawn, but the latest may be
+        carried into the next interest."""
+        w = self._watch(key, proc)
+        w.open = False
+        pending = w.pending
+        if pending:
+            for o in pending[:-1]:
+                self._withdrawn(proc, o, seq)
+            w.candidate, w.cand_end = pending[-1], seq
+            w.pending = []
+
+    def _closed(self, proc: str, label: str, seq: int) -> None:
+        sock = self._label_sock.get(label)
+        if sock is None:
+            return
+        left = self._descs.setdefault((proc, sock), set())
+        left.discard(label)
+        self._live.pop(label, None)
+        if self._via.get((proc, sock)) == label or not left:
+            self._set_mask(proc, sock, frozenset(), seq, ())
+
+    # stale and spurious
+
+    def _stale_check(self, d: TraceRecord, sock: str, event: str, proc: str, key: _Key) -> None:
+        reg = self._reg.get(sock)
+        gone = self._closed_label.get(d.descriptor or "", False)
+        if reg is not None and reg.owner == proc and not gone:
+            return
+        if gone:
+            who = f"but its wParam {d.descriptor} was already closed"
+        elif reg is None or reg.owner is None:
+            who = "while the socket had no registration"
+        else:
+            who = f"while the registration was {reg.owner}'s"
+        v = Verdict(
+            "stale",
+            proc or "-",
+            d.t_us,
+            sock,
+            event,
+            cause=d.seq,
+            said=f"{format_time(d.t_us)} {proc} took {event} {who}",
+        )
+        self._stale.append((key.rank, d.seq, v))
+
+    def _seen(self, proc: str) -> None:
+        if proc not in self._rank:
+            self._rank[proc] = len(self._rank)
+
+    def _spurious_check(self, proc: str, r: TraceRecord, sock: str, call: str) -> None:
+        wake = self._wake.get(proc)
+        if wake is not None:
+            if call == "WSAEnumNetworkEvents":
+                wake[1] += 1
+                wake[2] = wake[2] and r.result == []
+                return
+            self._end_wake(proc, wake)
+        pending = self._pending_check.get(proc)
+        if pending:
+            d = pending.pop((sock, call), None)
+            if d is not None and r.error == "WSAEWOULDBLOCK":
+                v = Verdict(
+                    "spurious",
                     proc,
-                    t_o,
-                    sock,
-                    name,
-                    occ,
-                    via=via,
-                    cause=sat[0],
-                    explanation=f"{format_time(t_o)} {name} delivered to {proc} "
-                    f"at {format_time(self._t(sat[0]))} via {how}",
+                    d.t_us,
+                    d.socket,
+                    d.event,
+                    cause=r.seq,
+                    said=f"{format_time(d.t_us)} {proc} took {d.event}, and its {call} at "
+                    f"{format_time(r.t_us)} failed with WSAEWOULDBLOCK",
                 )
-            if end >= INF:
-                return self._lost(key, occ)
-            nxt = idx + 1 if idx + 1 < len(intervals) else None
-            if nxt is None or not self._carried(key, occ, intervals[nxt][0]):
-                return Verdict(
-                    "withdrawn",
-                    proc,
-                    t_o,
-                    sock,
-                    name,
-                    occ,
-                    cause=end,
-                    explanation=f"{format_time(t_o)} {name}: {proc} withdrew its interest",
-                )
-            idx = nxt
+                self._spurious.append((self._rank[proc], r.seq, v))
+        if call == "WSAWaitForMultipleEvents" and isinstance(r.result, int):
+            self._wake[proc] = [r, 0, True]
 
-    def _lost(self, key: Key, occ: int) -> Verdict:
-        proc, sock, name = key
-        t_o = self._t(occ)
-        head = f"{format_time(t_o)} {name} lost for {proc}: "
-        note = self._notification_for(sock, name, occ)
+    def _end_wake(self, proc: str, wake: list[Any]) -> None:
+        del self._wake[proc]
+        r, enums, empty = wake
+        if enums and empty:
+            v = Verdict(
+                "spurious",
+                proc,
+                r.t_us,
+                cause=r.seq,
+                said=f"{format_time(r.t_us)} {proc} woke up and enumerated nothing (empty wake)",
+            )
+            self._spurious.append((self._rank[proc], r.seq, v))
+
+    # -- verdicts per occurrence -----------------------------------------------------------
+
+    def _delivered(self, proc: str, o: _Occ, r: TraceRecord, via: str) -> None:
+        if not self.keep_delivered:
+            self.delivered[(proc, o.socket, o.event)] += 1
+            return
+        v = Verdict(
+            "delivered", proc, o.t, o.socket, o.event, o.seq, via=via, cause=r.seq, t_cause=r.t_us
+        )
+        self._per_occ.append((o.seq, proc, v))
+
+    def _withdrawn(self, proc: str, o: _Occ, end: int) -> None:
+        v = Verdict(
+            "withdrawn",
+            proc,
+            o.t,
+            o.socket,
+            o.event,
+            o.seq,
+            cause=end,
+            said=f"{format_time(o.t)} {o.event}: {proc} withdrew its interest",
+        )
+        self._per_occ.append((o.seq, proc, v))
+
+    def _lost(self, proc: str, o: _Occ) -> Verdict:
+        name = o.event
+        head = f"{format_time(o.t)} {name} lost for {proc}: "
 
         def lost(reason: str, by: str | None, cause: int | None, text: str) -> Verdict:
             return Verdict(
-                "lost",
-                proc,
-                t_o,
-                sock,
-                name,
-                occ,
-                reason=reason,
-                by=by,
-                cause=cause,
-                explanation=head + text,
-            )
+                "lost", proc, o.t, o.socket, name, o.seq, reason=reason, by=by, cause=cause,
+                said=head + text,
+            )  # fmt: skip
 
+        note = o.next_note
+        if note is None and o.prev_note is not None:
+            taker = o.prev_note.consumer
+            if taker is None or taker.seq > o.seq:
+                note = o.prev_note  # still waiting to be taken when it happened
         # 1. consumed by another process (notification or its own I/O)
-        taker = self._consumer(note) if note is not None else None
+        taker = note.consumer if note is not None else None
         if taker is not None and taker.process != proc:
+            via = "message" if taker.reason is Reason.MESSAGE else "enumerate"
             return lost(
                 "delivered-to-other-process",
                 taker.process,
                 taker.seq,
-                f"taken by {taker.process} at {format_time(taker.t_us)} "
-                f"({(taker.data or {}).get('via', 'notification')})",
+                f"taken by {taker.process} at {format_time(taker.t_us)} ({via})",
             )
-        found = self._io.get((sock, name), [])
-        for first, p in found[bisect.bisect_right(found, (occ, "\uffff")) :]:
-            if p != proc:
-                rec = self.trace[first]
+        for seq, other, call, t in o.ios:
+            if other != proc:
                 return lost(
                     "delivered-to-other-process",
-                    p,
-                    first,
-                    f"{p} found it first by its own {rec.call} at {format_time(rec.t_us)}",
+                    other,
+                    seq,
+                    f"{other} found it first by its own {call} at {format_time(t)}",
                 )
         # 2. the registration was another process's
-        for reg in (self._reg_at(sock, occ), self._reg_of_gen(sock, note)):
+        gens = self._gens.get(o.socket, {})
+        of_note = gens.get(note.gen) if note is not None and note.gen is not None else None
+        for reg in (o.reg, of_note):
             if (
                 reg is not None
                 and reg.owner != proc
                 and reg.caller != proc
                 and reg.call is not None
             ):
-                call = self.trace[reg.call]
                 what = "cancelled" if reg.owner is None else "replaced"
                 return lost(
                     "replaced-by",
                     reg.caller,
-                    reg.call,
-                    f"registration {what} at {format_time(call.t_us)} by "
-                    f"{reg.caller}'s {self._call_short(call)}",
+                    reg.call.seq,
+                    f"registration {what} at {format_time(reg.call.t_us)} by "
+                    f"{reg.caller}'s {_call_short(reg.call)}",
                 )
         # 3. recorded for P, then cleared
-        if note is not None and note.kind == "record" and note.process == proc:
-            cleared = self._cleared(note)
-            if cleared is not None and cleared.cause is not None:
-                call = self.trace[cleared.cause]
+        if note is not None and note.kind is RECORD and note.process == proc:
+            key = self._keys[(o.socket, name)]
+            i = bisect.bisect_right(key.discards, note.seq, key=lambda d: d[0])
+            cleared = key.discards[i][1] if i < len(key.discards) else None
+            if cleared is not None:
                 return lost(
                     "record-cleared-by",
-                    call.process,
-                    call.seq,
-                    f"recorded for {note.descriptor}, cleared at "
-                    f"{format_time(call.t_us)} by {call.process}'s "
-                    f"{self._call_short(call)}",
+                    cleared.process,
+                    cleared.seq,
+                    f"recorded for {note.descriptor}, cleared at {format_time(cleared.t_us)} "
+                    f"by {cleared.process}'s {_call_short(cleared)}",
                 )
-        sup = self.f.suppress_of.get(occ)
         # 4. latched
-        if sup is not None and sup.detail.startswith("latched"):
-            return lost("latched", None, occ, self._latched_text(sock, name, occ))
+        if o.suppress is Reason.LATCHED:
+            return lost("latched", None, o.seq, _latched_text(name, o.prev_note))
         # 5. masked out
-        if note is None or (sup is not None and sup.detail.startswith("dropped")):
+        if note is None or o.suppress in NO_REG:
             return lost(
                 "masked-out",
                 None,
-                occ,
+                o.seq,
                 "no registration selected it when it happened, and none reported it later",
             )
         # 6. reached P but never taken
-        where = f"posted to {proc}'s window" if note.kind == "post" else "recorded and signalled"
+        where = f"posted to {proc}'s window" if note.kind is POST else "recorded and signalled"
         return lost(
             "unconsumed",
             proc,
             note.seq,
-            f"{where} at {format_time(note.t_us)}, but {proc} never took it",
+            f"{where} at {format_time(note.t)}, but {proc} never took it",
         )
 
-    def _latched_text(self, sock: str, name: str, occ: int) -> str:
-        """Name the notification that set the latch, and who took it."""
-        notes = self.f.notes.get((sock, name), [])
-        i = bisect.bisect_left(self._note_seqs.get((sock, name), []), occ) - 1
-        if i < 0:
-            return "not re-enabled since an earlier notification (no re-enabling call came)"
-        prev = notes[i]
-        how = "posted" if prev.kind == "post" else "recorded"
-        taker = self._consumer(prev)
-        took = f", taken by {taker.process} at {format_time(taker.t_us)}" if taker else ""
-        return (
-            f"not re-enabled since {name} was {how} at {format_time(prev.t_us)}{took} "
-            "(no re-enabling call came after it)"
-        )
+    # -- the end ---------------------------------------------------------------------------
 
-    def _notification_for(self, sock: str, name: str, occ: int) -> TraceRecord | None:
-        notes = self.f.notes.get((sock, name), [])
-        i = bisect.bisect_left(self._note_seqs.get((sock, name), []), occ)
-        if i < len(notes):
-            return notes[i]
-        if i > 0:
-            prev = notes[i - 1]
-            taker = self._consumer(prev)
-            if taker is None or taker.seq > occ:
-                return prev
-        return None
-
-    def _consumer(self, note: TraceRecord | None) -> TraceRecord | None:
-        """Who took a notification: the delivery of that message, or the first enumerate
-        of the recorded bit before anything cleared it."""
-        if note is None:
-            return None
-        if note.kind == "post":
-            return self._taker_of_post.get(note.seq)
-        key = (note.socket or "", note.event or "")
-        dels = self.f.delivers.get(key, [])
-        i = bisect.bisect_right(self._deliver_seqs.get(key, []), note.seq)
-        if i == len(dels):
-            return None
-        cleared = self._cleared(note)
-        return dels[i] if cleared is None or cleared.seq > dels[i].seq else None
-
-    def _cleared(self, note: TraceRecord) -> TraceRecord | None:
-        key = (note.socket or "", note.event or "")
-        discards = self.f.discards.get(key, [])
-        i = bisect.bisect_right(self._discard_seqs.get(key, []), note.seq)
-        return discards[i] if i < len(discards) else None
-
-    def _reg_of_gen(self, sock: str, note: TraceRecord | None) -> _Reg | None:
-        if note is None or note.gen is None:
-            return None
-        return next((r for r in self.f.regs.get(sock, []) if r.gen == note.gen), None)
-
-    @staticmethod
-    def _call_short(call: TraceRecord) -> str:
-        return call_text(call).split(" ->")[0]
-
-    # -- per consumption and per process ---------------------------------------------------
-
-    def stale(self) -> list[Verdict]:
-        out = []
-        # per descriptor label, successful calls through it: (seq, was it closesocket)
-        uses: dict[str, list[tuple[int, bool]]] = defaultdict(list)
-        taken_via = {d.descriptor for dels in self.f.delivers.values() for d in dels}
-        for r in self.trace:
-            if r.kind == "call" and r.descriptor in taken_via and r.error is None:
-                uses[r.descriptor].append((r.seq, r.call == "closesocket"))
-        for (sock, name), dels in self.f.delivers.items():
-            for d in dels:
-                reg = self._reg_at(sock, d.seq)
-                history = uses.get(d.descriptor or "", [])
-                i = bisect.bisect_left(history, (d.seq, False)) - 1
-                gone = i >= 0 and history[i][1]  # a label reused after close is live again
-                if reg is None or reg.owner != d.process or gone:
-                    if gone:
-                        who = f"but its wParam {d.descriptor} was already closed"
-                    elif reg is None or reg.owner is None:
-                        who = "while the socket had no registration"
-                    else:
-                        who = f"while the registration was {reg.owner}'s"
-                    out.append(
-                        Verdict(
-                            "stale",
-                            d.process or "-",
-                            d.t_us,
-                            sock,
-                            name,
-                            cause=d.seq,
-                            explanation=f"{format_time(d.t_us)} {d.process} took {name} {who}",
-                        )
-                    )
-        return out
-
-    def spurious(self) -> list[Verdict]:
-        out = []
-        check = {"FD_READ": "recv", "FD_OOB": "recv", "FD_ACCEPT": "accept", "FD_WRITE": "send"}
-        by_proc: dict[str, list[TraceRecord]] = defaultdict(list)
-        for r in self.trace:
-            if r.kind in ("call", "deliver") and r.process:
-                by_proc[r.process].append(r)
-        for proc, recs in by_proc.items():
-            pending: dict[tuple[str, str], TraceRecord] = {}
-            for i, r in enumerate(recs):
-                if r.kind == "deliver" and r.event in check and r.socket:
-                    pending[(r.socket, check[r.event])] = r
-                    continue
-                if r.kind != "call":
-                    continue
-                key = (r.socket or "", r.call or "")
-                d = pending.pop(key, None)
-                if d is not None and r.error == "WSAEWOULDBLOCK":
-                    out.append(
-                        Verdict(
-                            "spurious",
-                            proc,
-                            d.t_us,
-                            d.socket,
-                            d.event,
-                            cause=r.seq,
-                            explanation=f"{format_time(d.t_us)} {proc} took {d.event}, and its "
-                            f"{r.call} at {format_time(r.t_us)} failed with WSAEWOULDBLOCK",
-                        )
-                    )
-                if (
-                    r.call == "WSAWaitForMultipleEvents"
-                    and isinstance(r.result, int)
-                    and self._empty_wake(recs, i)
-                ):
-                    out.append(
-                        Verdict(
-                            "spurious",
-                            proc,
-                            r.t_us,
-                            cause=r.seq,
-                            explanation=f"{format_time(r.t_us)} {proc} woke up and enumerated "
-                            "nothing (empty wake)",
-                        )
-                    )
-        return out
-
-    @staticmethod
-    def _empty_wake(recs: list[TraceRecord], i: int) -> bool:
-        enums = []
-        for j in range(i + 1, len(recs)):  # not recs[i + 1 :]: a copy per wake
-            r = recs[j]
-            if r.kind == "call" and r.call == "WSAEnumNetworkEvents":
-                enums.append(r)
-            elif r.kind == "call":
-                break
-        return bool(enums) and all(r.result == [] for r in enums)
-
-    def hangs(self, lost: list[Verdict]) -> list[Verdict]:
-        out = []
-        end = self.trace[-1].t_us if self.trace else 0
-        for proc, what in self.blocked.items():
-            mine = [v for v in lost if v.process == proc]
+    def finish(self, blocked: dict[str, str | None]) -> list[Verdict]:
+        """Every verdict, in order: per occurrence (by occurrence, then process), stale,
+        spurious, hang. ``blocked`` says what each process still waits in at the end."""
+        for proc, wake in list(self._wake.items()):
+            self._end_wake(proc, wake)
+        for key in self._keys.values():
+            for proc, w in key.watchers.items():
+                for o in w.pending:
+                    self._per_occ.append((o.seq, proc, self._lost(proc, o)))
+                w.pending = []
+                if w.candidate is not None:
+                    self._withdrawn(proc, w.candidate, w.cand_end)
+                    w.candidate = None
+        self._per_occ.sort(key=lambda item: item[:2])
+        per_occ = [v for _, _, v in self._per_occ]
+        self._stale.sort(key=lambda item: item[:2])
+        self._spurious.sort(key=lambda item: item[:2])
+        hangs = []
+        for proc, what in blocked.items():
+            mine = [v for v in per_occ if v.kind == "lost" and v.process == proc]
             if what and mine:
-                out.append(
+                hangs.append(
                     Verdict(
                         "hang",
                         proc,
-                        end,
+                        self._end_t,
                         cause=mine[0].occurrence,
-                        explanation=f"{proc} is still waiting in {what} at the end, with "
+                        said=f"{proc} is still waiting in {what} at the end, with "
                         f"{len(mine)} lost notification(s)",
                     )
                 )
-        return out
+        return [
+            *per_occ,
+            *(v for _, _, v in self._stale),
+            *(v for _, _, v in self._spurious),
+            *hangs,
+        ]
+
+
+def _note_io(o: _Occ, found: tuple[int, str, str, int]) -> bool:
+    """Add a discovery to an occurrence's first two (by distinct processes); False when it
+    had both already."""
+    ios = o.ios
+    if len(ios) >= 2:
+        return False
+    if not ios or ios[0][1] != found[1]:
+        ios.append(found)
+    return True
+
+
+def _call_short(call: TraceRecord) -> str:
+    return call_text(call).split(" ->")[0]
+
+
+def _latched_text(name: str, prev: _Note | None) -> str:
+    """Name the notification that set the latch, and who took it."""
+    if prev is None:
+        return "not re-enabled since an earlier notification (no re-enabling call came)"
+    how = "posted" if prev.kind is POST else "recorded"
+    taker = prev.consumer
+    took = f", taken by {taker.process} at {format_time(taker.t_us)}" if taker else ""
+    return (
+        f"not re-enabled since {name} was {how} at {format_time(prev.t)}{took} "
+        "(no re-enabling call came after it)"
+    )
 
 
 def verdicts(trace: list[TraceRecord], blocked: dict[str, str | None]) -> list[Verdict]:
-    """Every verdict of a run: per occurrence, then stale, spurious and hang findings."""
-    oracle = Oracle(trace, blocked)
-    per_occ = oracle.occurrence_verdicts()
-    lost = [v for v in per_occ if v.kind == "lost"]
-    return per_occ + oracle.stale() + oracle.spurious() + oracle.hangs(lost)
-
-
-def as_records(found: list[Verdict], first_seq: int) -> list[TraceRecord]:
-    """Trace records for the findings a reader looks for (not ``delivered``)."""
-    recs = []
-    for v in found:
-        if v.kind == "delivered":
-            continue
-        data: dict[str, Any] = {"reason": v.reason, "by": v.by, "occurrence": v.occurrence}
-        recs.append(
-            TraceRecord(
-                first_seq + len(recs),
-                v.t_us,
-                v.kind,
-                v.process,
-                None,
-                v.socket,
-                v.event,
-                cause=v.cause,
-                detail=v.explanation,
-                data=data,
-            )
-        )
-    return recs
+    """Every verdict of a finished trace (the oracle run over it at once)."""
+    oracle = Oracle()
+    oracle.records(trace)
+    return oracle.finish(blocked)

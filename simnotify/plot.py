@@ -14,12 +14,13 @@ from textwrap import fill
 from typing import TYPE_CHECKING
 
 from .trace import TraceRecord
+from .verdicts import KINDS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .result import Result
+    from .runs import Traced
 
 #: Beyond this many marks of one kind in one lane, marks are thinned to a density strip.
 MAX_MARKS = 400
@@ -59,7 +60,7 @@ def _blocked(trace: list[TraceRecord]) -> dict[str, list[tuple[int, int | None]]
     open_at: dict[str, int] = {}
     for r in trace:
         p = r.process
-        if p is None or r.kind in ("lost", "stale", "spurious", "hang", "withdrawn"):
+        if p is None:
             continue
         if r.kind == "block":
             open_at.setdefault(p, r.t_us)
@@ -70,7 +71,7 @@ def _blocked(trace: list[TraceRecord]) -> dict[str, list[tuple[int, int | None]]
     return out
 
 
-def _lanes(result: Result) -> list[_Lane]:
+def _lanes(result: Traced) -> list[_Lane]:
     procs = list(result.ends)
     sockets = sorted({r.socket for r in result.trace if r.socket}, key=lambda s: int(s[1:]))
     lanes = [_Lane(f"P:{p}", p, float(i)) for i, p in enumerate(procs)]
@@ -86,7 +87,7 @@ def _thin(xs: list[float]) -> list[float]:
     return [xs[int(i * step)] for i in range(MAX_MARKS)]
 
 
-def draw(result: Result, ax: Axes, title: str | None = None) -> None:
+def draw(result: Traced, ax: Axes, title: str | None = None) -> None:
     """Draw one run's timeline into ``ax``."""
     from matplotlib.patches import Patch
 
@@ -176,7 +177,7 @@ def draw(result: Result, ax: Axes, title: str | None = None) -> None:
     )
 
 
-def _draw_findings(result: Result, ax: Axes, y: dict[str, float], end_ms: float) -> None:
+def _draw_findings(result: Traced, ax: Axes, y: dict[str, float], end_ms: float) -> None:
     trace = result.trace
     lost = [v for v in result.verdicts if v.kind == "lost"]
     if lost:
@@ -185,9 +186,9 @@ def _draw_findings(result: Result, ax: Axes, y: dict[str, float], end_ms: float)
         ax.scatter(
             xs,
             ys,
-            marker="X",
+            marker=KINDS["lost"].marker,
             s=140,
-            color="#d62728",
+            color=KINDS["lost"].colour,
             edgecolor="black",
             linewidth=0.6,
             zorder=5,
@@ -230,7 +231,8 @@ def _draw_findings(result: Result, ax: Axes, y: dict[str, float], end_ms: float)
             color="#d62728",
             gid="lost-label",
         )
-    for kind, marker, colour in (("stale", "^", "#ff7f0e"), ("spurious", "D", "#9467bd")):
+    for kind in ("stale", "spurious"):
+        marker, colour = KINDS[kind].marker, KINDS[kind].colour
         found = [v for v in result.verdicts if v.kind == kind]
         if found:
             ax.scatter(
@@ -260,7 +262,7 @@ def _draw_findings(result: Result, ax: Axes, y: dict[str, float], end_ms: float)
         )
 
 
-def figure(results: list[Result]) -> Figure:
+def figure(results: list[Traced]) -> Figure:
     """A figure with one timeline per result, stacked (e.g. both profiles).
 
     Built without pyplot, so it keeps no global state and renders headless; notebooks
@@ -277,7 +279,7 @@ def figure(results: list[Result]) -> Figure:
     return fig
 
 
-def plot(result: Result, ax: Axes | None = None) -> Figure:
+def plot(result: Traced, ax: Axes | None = None) -> Figure:
     """The timeline of one run; draws into ``ax`` when given, else a new figure."""
     if ax is None:
         return figure([result])

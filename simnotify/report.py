@@ -6,30 +6,30 @@ from collections import Counter
 from difflib import SequenceMatcher
 
 from .describe import ARROW, call_text, fmt_value, record_text
-from .result import Result, Streamed
-from .trace import TraceRecord
+from .runs import Run, Traced
+from .trace import Kind, TraceRecord
 from .units import format_time
+from .verdicts import FINDINGS, ORDER, OUTCOMES, Verdict
 
-#: Record kinds the oracle appends after the run; shown in the verdict summary instead.
-VERDICT_KINDS = frozenset({"lost", "stale", "spurious", "hang", "withdrawn"})
+_SOCKET_LEVEL = (Kind.OCCUR, Kind.SUPPRESS, Kind.FREE)
 
 
 def actor(rec: TraceRecord) -> str:
-    """The timeline's second column: the process acting, else the socket."""
-    if rec.kind in ("occur", "suppress", "free") or rec.process is None:
+    """The timeline's second column: the process concerned, else the socket."""
+    if rec.kind in _SOCKET_LEVEL or rec.process is None:
         return rec.socket or "-"
     return rec.process
 
 
-def timeline(result: Result) -> list[str]:
+def timeline(result: Traced) -> list[str]:
     """The run as aligned lines: time, actor, what happened."""
-    recs = [r for r in result.trace if r.kind not in VERDICT_KINDS]
+    recs = result.trace
     width = max((len(actor(r)) for r in recs), default=4)
     width = max(width, 4)
     return [f"{format_time(r.t_us):>12}  {actor(r):<{width}}  {record_text(r)}" for r in recs]
 
 
-def expectation_lines(result: Result | Streamed, source: str, every: bool = True) -> list[str]:
+def expectation_lines(result: Run, source: str, every: bool = True) -> list[str]:
     """Each expectation with ok/FAIL and ``FILE:LINE``, then a count."""
     lines: list[str] = []
     entries = [(c.ok, c.line, c.message()) for c in result.checks]
@@ -42,7 +42,7 @@ def expectation_lines(result: Result | Streamed, source: str, every: bool = True
     return lines
 
 
-def expectation_counts(result: Result | Streamed) -> str:
+def expectation_counts(result: Run) -> str:
     """``9 held, all held`` or ``7 held, 1 failed, 1 not reached``."""
     checks = [*result.checks, *result.outcomes]
     unreached = sum(1 for c in result.checks if not c.reached)
@@ -53,9 +53,9 @@ def expectation_counts(result: Result | Streamed) -> str:
     return f"{held} held, {', '.join(parts) or 'all held'}"
 
 
-def taken_lines(result: Result | Streamed) -> list[str]:
+def taken_lines(result: Run) -> list[str]:
     """Per process, the notifications it consumed: makes 'A got nothing' explicit."""
-    counts = result.taken if isinstance(result, Streamed) else deliveries(result)
+    counts = result.taken_counts()
     lines = []
     for name in result.ends:
         got = [f"{e} x{n:,}" for (p, e), n in sorted(counts.items()) if p == name]
@@ -63,21 +63,21 @@ def taken_lines(result: Result | Streamed) -> list[str]:
     return ["notifications taken:", *lines]
 
 
-def deliveries(result: Result) -> Counter[tuple[str, str]]:
+def deliveries(result: Run) -> Counter[tuple[str, str]]:
     """How many notifications each process consumed, per FD_ event."""
-    return Counter((r.process or "-", r.event or "-") for r in result.trace if r.kind == "deliver")
+    return result.taken_counts()
 
 
-def _call_outcomes(result: Result) -> list[tuple[str, str, str]]:
+def _call_outcomes(result: Traced) -> list[tuple[str, str, str]]:
     out = []
     for r in result.trace:
-        if r.kind == "call" and r.call != "WSAWaitForMultipleEvents":
+        if r.kind is Kind.CALL and r.call != "WSAWaitForMultipleEvents":
             value = r.error if r.error is not None else fmt_value(r.result)
             out.append((r.process or "-", call_text(r).split(f" {ARROW} ")[0], value))
     return out
 
 
-def _call_diff(a: Result, b: Result, limit: int = 20) -> list[str]:
+def _call_diff(a: Traced, b: Traced, limit: int = 20) -> list[str]:
     """Calls aligned by who made them and how; results that differ, calls made in one only."""
     ca, cb = _call_outcomes(a), _call_outcomes(b)
     matcher = SequenceMatcher(None, [c[:2] for c in ca], [c[:2] for c in cb], autojunk=False)
@@ -98,7 +98,7 @@ def _call_diff(a: Result, b: Result, limit: int = 20) -> list[str]:
     return [f"calls whose results differ ({a.profile} | {b.profile}){more}:", *lines[:limit]]
 
 
-def differences(a: Result, b: Result) -> list[str]:
+def differences(a: Traced, b: Traced) -> list[str]:
     """Where two runs of one scenario (two profiles) differ, as aligned lines."""
     lines: list[str] = []
     da, db = deliveries(a), deliveries(b)
@@ -123,22 +123,21 @@ def differences(a: Result, b: Result) -> list[str]:
     ]
 
 
-def verdict_lines(result: Result) -> list[str]:
-    """The verdict summary: counts, then one line per lost, stale, spurious or hang finding."""
-    counts = Counter(v.kind for v in result.verdicts)
-    order = ("delivered", "lost", "stale", "spurious", "hang", "withdrawn")
-    summary = ", ".join(f"{counts[k]} {k}" for k in order if counts[k]) or "no verdicts"
+def verdict_lines(result: Run) -> list[str]:
+    """The verdict summary: counts, then one line per finding."""
+    counts = result.verdict_counts()
+    summary = ", ".join(f"{counts[k]:,} {k}" for k in ORDER if counts[k]) or "no verdicts"
     lines = [f"verdicts: {summary}"]
     for v in result.verdicts:
-        if v.kind in ("lost", "stale", "spurious", "hang"):
+        if v.kind in FINDINGS:
             lines.append(f"  {v.kind:<8}  {v.text()}")
     return lines
 
 
-def _verdict_table(result: Result) -> dict[tuple[str, str], Counter[str]]:
+def _verdict_table(result: Traced) -> dict[tuple[str, str], Counter[str]]:
     table: dict[tuple[str, str], Counter[str]] = {}
     for v in result.verdicts:
-        if v.kind == "withdrawn":
+        if v.kind not in OUTCOMES:
             continue
         key = (v.process, v.event or "-")
         table.setdefault(key, Counter())[v.kind] += 1
@@ -151,7 +150,7 @@ def _cell(counts: Counter[str] | None) -> str:
     return ", ".join(f"{k} x{n}" for k, n in sorted(counts.items()))
 
 
-def verdict_differences(a: Result, b: Result) -> list[str]:
+def verdict_differences(a: Traced, b: Traced) -> list[str]:
     """Verdicts that differ between two profiles, side by side, per process and event."""
     ta, tb = _verdict_table(a), _verdict_table(b)
     rows = [
@@ -174,29 +173,15 @@ def verdict_differences(a: Result, b: Result) -> list[str]:
     return lines
 
 
-def verdicts_json(result: Result) -> dict[str, object]:
+def verdicts_json(result: Run) -> dict[str, object]:
     """One run's outcome for scripts: profile, ok, verdicts, failed expectations."""
+    found: list[Verdict] = result.verdicts
     return {
         "scenario": result.plan.name,
         "source": result.plan.source,
         "profile": result.profile,
         "ok": result.ok,
-        "verdicts": [
-            {
-                "kind": v.kind,
-                "process": v.process,
-                "t_us": v.t_us,
-                "socket": v.socket,
-                "event": v.event,
-                "via": v.via,
-                "reason": v.reason,
-                "by": v.by,
-                "occurrence": v.occurrence,
-                "cause": v.cause,
-                "explanation": v.explanation,
-            }
-            for v in result.verdicts
-        ],
+        "verdicts": [v.to_dict() for v in found],
         "failures": [
             {
                 "line": c.line,

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .expect import InlineCheck, OutcomeCheck
 from .plan import Plan
-from .trace import TraceRecord
+from .runs import ProcessEnd
+from .trace import Kind, TraceRecord
+from .verdicts import Verdict
+
+__all__ = ["Comparison", "ProcessEnd", "Result", "Streamed"]
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from .oracle import Verdict
-
-
-@dataclass(slots=True)
-class ProcessEnd:
-    """How a process ended: still blocked in something, exited, or idle."""
-
-    name: str
-    blocked: str | None
-    exited: bool
-    received: int
 
 
 @dataclass(slots=True)
@@ -50,6 +43,15 @@ class Result:
         """True when every expectation held."""
         return not self.failures
 
+    def taken_counts(self) -> Counter[tuple[str, str]]:
+        """Notifications each process took, per (process, FD_ event)."""
+        deliver = Kind.DELIVER
+        return Counter((r.process or "-", r.event or "-") for r in self.trace if r.kind is deliver)
+
+    def verdict_counts(self) -> Counter[str]:
+        """Verdicts per kind."""
+        return Counter(v.kind for v in self.verdicts)
+
     def plot(self, ax: Axes | None = None) -> Figure:
         """The event timeline as a matplotlib Figure (drawn into ``ax`` when given)."""
         from .plot import plot
@@ -57,8 +59,10 @@ class Result:
         return plot(self, ax)
 
     def records(self) -> list[dict[str, Any]]:
-        """The trace as plain dicts (section 4 of the format), for scripts."""
-        return [r.to_dict() for r in self.trace]
+        """The trace as plain dicts with every field, ``detail`` included, for scripts."""
+        from .jsonl import record_dict
+
+        return [record_dict(r) for r in self.trace]
 
     def to_records(self) -> list[dict[str, Any]]:
         """The trace as plain dicts with every field (see ``simnotify.export``)."""
@@ -77,9 +81,10 @@ class Result:
 class Streamed:
     """A run whose trace went to a file as it ran (``simnotify.stream``).
 
-    No trace is kept, so there are no verdicts (the oracle reads a whole trace) and
-    ``[[expect]]`` tables are not checked; inline ``expect`` checks are. ``kinds`` counts
-    the records written per kind, ``taken`` the notifications each process consumed.
+    No trace is kept. The verdicts were judged as the records went by: ``verdicts`` holds
+    every one but delivered, which ``delivered`` counts per (process, socket, event).
+    ``kinds`` counts the records written per kind, ``taken`` the notifications each
+    process consumed.
     """
 
     plan: Plan
@@ -88,18 +93,31 @@ class Streamed:
     kinds: dict[str, int]
     taken: dict[tuple[str, str], int]
     checks: list[InlineCheck]
+    outcomes: list[OutcomeCheck]
     ends: dict[str, ProcessEnd]
     totals: dict[str, int]
+    verdicts: list[Verdict]
+    delivered: dict[tuple[str, str, str], int]
 
     @property
-    def outcomes(self) -> list[OutcomeCheck]:
-        """Always empty: ``[[expect]]`` tables need verdicts."""
-        return []
+    def failures(self) -> list[InlineCheck | OutcomeCheck]:
+        """Expectations that did not hold (inline first, then outcome tables)."""
+        return [c for c in self.checks if not c.ok] + [c for c in self.outcomes if not c.ok]
 
     @property
     def ok(self) -> bool:
-        """True when every inline expectation held."""
-        return all(c.ok for c in self.checks)
+        """True when every expectation held."""
+        return not self.failures
+
+    def taken_counts(self) -> Counter[tuple[str, str]]:
+        """Notifications each process took, per (process, FD_ event)."""
+        return Counter(self.taken)
+
+    def verdict_counts(self) -> Counter[str]:
+        """Verdicts per kind, delivered ones counted rather than kept."""
+        counts = Counter(v.kind for v in self.verdicts)
+        counts["delivered"] += sum(self.delivered.values())
+        return counts
 
 
 @dataclass(slots=True)

@@ -1,18 +1,27 @@
-"""run(): compile a scenario, run it under a profile, evaluate expectations."""
+"""run(): compile a scenario, run it under a profile with its observers, judge the outcome.
+
+The engine hands its records to observers as it runs: the trace keeper (``run``) or a JSON
+Lines file (``stream``), and the oracle, which judges them as they come. Inline
+expectations are checked as their calls return; the oracle's verdicts and the ``[[expect]]``
+tables are finished when the run ends.
+"""
 
 from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING
 
+from .describe import waiting_in
 from .engine.processes import SimProcess
 from .engine.world import World
-from .expect import InlineCheck, check_outcomes, not_reached
+from .expect import InlineCheck, InlineChecks, OutcomeCheck, check_outcomes, not_reached
 from .gcpause import collector_paused
-from .oracle import as_records, verdicts
+from .jsonl import JsonlSink, verdict_dicts, write_lines
+from .oracle import Oracle
 from .plan import Call, Plan
 from .profiles import Profile, get_profile
 from .result import Comparison, ProcessEnd, Result, Streamed
-from .trace import JsonlSink
+from .trace import Counters, Observer, TraceKeeper, TraceRecord
+from .verdicts import Verdict
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -27,43 +36,23 @@ def to_plan(scenario: Scenario | Plan) -> Plan:
     return build(scenario)
 
 
-def run_plan(plan: Plan, profile: str | None = None) -> Result:
-    """Run a compiled plan under ``profile`` (default: the plan's own)."""
-    prof = get_profile(profile or plan.profile)
-    with collector_paused():  # the oracle, too, allocates while the trace is alive
-        return _run(plan, prof)
-
-
-def _ends(world: World) -> dict[str, ProcessEnd]:
-    return {
-        name: ProcessEnd(name, p.blocked, p.exited, p.received)
-        for name, p in world.processes.items()
-    }
-
-
-def _totals(world: World) -> dict[str, int]:
-    return {
-        "sent": world.bytes_sent,
-        "received": world.bytes_received,
-        "dropped": world.bytes_dropped,
-    }
-
-
-def unreached(world: World) -> list[InlineCheck]:
+def unreached(world: World, reached: set[int]) -> list[InlineCheck]:
     """Inline expectations of this profile whose call never returned: each is a failure,
-    because a check that did not run says nothing (steps first, then handlers)."""
-    plan, profile, reached = world.plan, world.profile.name, world.reached
+    because a check that did not run says nothing (steps first, then handlers).
+    ``reached`` holds the ``id`` of every call whose expectation was checked."""
+    plan, profile = world.plan, world.profile.name
     end = plan.until_us
-    late = {id(st.call) for st in world.late}
+    late = {id(st.call) for st in world.feeder.late}
     out: list[InlineCheck] = []
 
     def why(proc: SimProcess, call: Call, never: str) -> str:
-        if proc.current is call and proc.blocked:
-            return f"{proc.name} was still waiting in {proc.blocked} at the end"
+        waiting = _waiting(proc)
+        if proc.current is call and waiting:
+            return f"{proc.name} was still waiting in {waiting} at the end"
         if proc.exited:
             return f"{proc.name} exited before it ran"
-        if proc.current is not None and proc.blocked:  # blocked in another call
-            return f"it never ran: {proc.name} was still waiting in {proc.blocked} at the end"
+        if proc.current is not None and waiting:  # blocked in another call
+            return f"it never ran: {proc.name} was still waiting in {waiting} at the end"
         return never
 
     for step in plan.steps:
@@ -88,20 +77,68 @@ def unreached(world: World) -> list[InlineCheck]:
     return out
 
 
-def _run(plan: Plan, prof: Profile) -> Result:
-    world = World(plan, prof)
-    world.run()
-    world.checks.extend(unreached(world))
-    ends, totals = _ends(world), _totals(world)
-    trace = world.take_trace()
-    blocked = {name: end.blocked for name, end in ends.items()}
-    found = verdicts(trace, blocked)
-    trace.extend(as_records(found, len(trace)))
-    received = {name: end.received for name, end in ends.items()}
-    # each descriptor label's socket, the latest descriptor of that name winning
-    sockets = {d.label: d.sock.id for p in world.processes.values() for d in p.descriptors}
-    outcomes = check_outcomes(plan.expects, found, received, blocked, sockets, prof.name)
-    return Result(plan, prof.name, trace, world.checks, outcomes, ends, totals, found)
+def _waiting(proc: SimProcess) -> str | None:
+    return waiting_in(proc.waiting) if proc.waiting is not None else None
+
+
+def _ends(world: World) -> dict[str, ProcessEnd]:
+    return {
+        name: ProcessEnd(name, _waiting(p), p.exited, p.received)
+        for name, p in world.processes.items()
+    }
+
+
+def _totals(world: World) -> dict[str, int]:
+    t = world.totals
+    return {"sent": t.sent, "received": t.received, "dropped": t.dropped}
+
+
+class _Run:
+    """One run's world with its observers: the oracle, inline checks, and ``sinks``."""
+
+    def __init__(
+        self, plan: Plan, prof: Profile, sinks: list[Observer], keep_delivered: bool
+    ) -> None:
+        self.oracle = Oracle(keep_delivered)
+        self.checks = InlineChecks(prof.name)
+        self.world = World(plan, prof, [*sinks, self.oracle], self.checks)
+        self.checks.calls = self.world.tracer
+
+    def run(self) -> tuple[list[Verdict], dict[str, ProcessEnd], list[InlineCheck]]:
+        world = self.world
+        world.run()
+        ends = _ends(world)
+        found = self.oracle.finish({name: end.blocked for name, end in ends.items()})
+        checks = [*self.checks.items, *unreached(world, self.checks.reached)]
+        world.detach()
+        return found, ends, checks
+
+    def outcomes(self, found: list[Verdict], ends: dict[str, ProcessEnd]) -> list[OutcomeCheck]:
+        world = self.world
+        # each descriptor label's socket, the latest descriptor of that name winning
+        sockets = {d.label: d.sock.id for p in world.processes.values() for d in p.descriptors}
+        return check_outcomes(
+            world.plan.expects,
+            found,
+            {name: end.received for name, end in ends.items()},
+            {name: end.blocked for name, end in ends.items()},
+            sockets,
+            world.profile.name,
+            None if self.oracle.keep_delivered else self.oracle.delivered,
+        )
+
+
+def run_plan(plan: Plan, profile: str | None = None) -> Result:
+    """Run a compiled plan under ``profile`` (default: the plan's own)."""
+    prof = get_profile(profile or plan.profile)
+    with collector_paused():  # the oracle, too, allocates while the trace is alive
+        keeper = TraceKeeper()
+        run = _Run(plan, prof, [keeper], keep_delivered=True)
+        found, ends, checks = run.run()
+        outcomes = run.outcomes(found, ends)
+        trace: list[TraceRecord] = keeper.trace
+        keeper.trace = []  # the finished world is a cycle: the trace should not wait for it
+        return Result(plan, prof.name, trace, checks, outcomes, ends, _totals(run.world), found)
 
 
 def run(scenario: Scenario | Plan, profile: str | None = None) -> Result:
@@ -109,25 +146,38 @@ def run(scenario: Scenario | Plan, profile: str | None = None) -> Result:
     return run_plan(to_plan(scenario), profile)
 
 
-def stream(scenario: Scenario | Plan, out: IO[str], profile: str | None = None) -> Streamed:
-    """Run with the trace written to ``out`` as JSON Lines while it runs, keeping none of it
-    in memory: for runs too long to hold. Verdicts and ``[[expect]]`` tables need the whole
-    trace, so they are not computed here (``run`` does that)."""
+def stream(scenario: Scenario | Plan, out: IO[str] | None, profile: str | None = None) -> Streamed:
+    """Run with the trace written to ``out`` as JSON Lines while it runs (or to nowhere,
+    with ``out=None``), keeping none of it in memory: for runs too long to hold. Verdicts
+    are judged as the records go by and written after them; delivered ones are counted,
+    not kept."""
     plan = to_plan(scenario)
     prof = get_profile(profile or plan.profile)
-    sink = JsonlSink(out)
-    world = World(plan, prof, sink)
-    world.run()
-    world.checks.extend(unreached(world))
+    with collector_paused():
+        return _stream(plan, prof, out)
+
+
+def _stream(plan: Plan, prof: Profile, out: IO[str] | None) -> Streamed:
+    counters = Counters()
+    sinks: list[Observer] = [counters]
+    if out is not None:
+        sinks.append(JsonlSink(out, plan.name, prof.name))
+    run = _Run(plan, prof, sinks, keep_delivered=False)
+    found, ends, checks = run.run()
+    if out is not None:
+        write_lines(verdict_dicts(found), out)
     return Streamed(
         plan,
         prof.name,
-        sink.written,
-        dict(sink.kinds),
-        dict(sink.taken),
-        world.checks,
-        _ends(world),
-        _totals(world),
+        sum(counters.kinds.values()),
+        dict(counters.kinds),
+        dict(counters.taken),
+        checks,
+        run.outcomes(found, ends),
+        ends,
+        _totals(run.world),
+        found,
+        dict(run.oracle.delivered),
     )
 
 

@@ -20,6 +20,10 @@ from .result import Result
 from .runner import run_plan, to_plan
 from .scenario.fields import BYTES_MAX
 from .units import parse_time
+from .verdicts import FINDINGS, OUTCOMES
+
+#: The table's line for runs with no finding at all.
+NONE_FOUND = f"(no {', '.join(FINDINGS)})"
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -81,7 +85,7 @@ def set_parameter(plan: Plan, key: str, value: str) -> Plan:
 def _outcomes(plan: Plan, profile: str, seed: int) -> frozenset[Outcome]:
     res = run_plan(replace(plan, seed=seed), profile)
     return frozenset(
-        (v.kind, v.process, v.event or "-") for v in res.verdicts if v.kind != "withdrawn"
+        (v.kind, v.process, v.event or "-") for v in res.verdicts if v.kind in OUTCOMES
     )
 
 
@@ -144,9 +148,9 @@ class SweepResult:
 
     def outcomes(self) -> list[Outcome]:
         """Every outcome seen in any row, problems first."""
-        rank = {"lost": 0, "hang": 1, "stale": 2, "spurious": 3, "delivered": 4}
+        rank = {kind: i for i, kind in enumerate((*FINDINGS, *OUTCOMES))}
         seen = {o for row in self.rows for o in row.counts}
-        return sorted(seen, key=lambda o: (rank.get(o[0], 9), o[1], o[2]))
+        return sorted(seen, key=lambda o: (rank.get(o[0], len(rank)), o[1], o[2]))
 
     def table(self) -> list[str]:
         """Aligned text: value, outcome, probability with 95% interval, example seed."""
@@ -169,9 +173,7 @@ class SweepResult:
                 )
                 first = False
             clean = "-" if row.clean_example is None else str(row.clean_example)
-            lines.append(
-                f"{'':<22} {'(no loss, hang, stale, spurious)':<32} {'':>6}  {'':<15} {clean}"
-            )
+            lines.append(f"{'':<22} {NONE_FOUND:<32} {'':>6}  {'':<15} {clean}")
         return lines
 
     def _positions(self) -> list[float] | None:
@@ -193,7 +195,7 @@ class SweepResult:
         chosen = (
             list(outcomes)
             if outcomes is not None
-            else [o for o in self.outcomes() if o[0] in ("lost", "hang")]
+            else [o for o in self.outcomes() if o[0] in ("lost", "hang")]  # the losses
         )
         fig = Figure(figsize=(7, 3.5), layout="constrained")
         ax = fig.subplots()
@@ -329,9 +331,7 @@ def sweep(
             for o in found:
                 row.counts[o] = row.counts.get(o, 0) + 1
                 row.example.setdefault(o, s)
-            if row.clean_example is None and not any(
-                o[0] in ("lost", "hang", "stale", "spurious") for o in found
-            ):
+            if row.clean_example is None and not any(o[0] in FINDINGS for o in found):
                 row.clean_example = s
         rows.append(row)
     bar.close()

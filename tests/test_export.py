@@ -14,9 +14,19 @@ import pytest
 
 import simnotify as sn
 from simnotify.cli import main
-from simnotify.export import chrome_trace, to_dataframe, to_records, write_chrome, write_csv
+from simnotify.describe import detail
+from simnotify.export import (
+    chrome_trace,
+    to_dataframe,
+    to_records,
+    verdict_fields,
+    write_chrome,
+    write_csv,
+)
+from simnotify.jsonl import record_dict
 from simnotify.result import Result
 from simnotify.trace import FIELDS
+from simnotify.verdicts import Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -59,16 +69,27 @@ def test_every_event_has_the_fields_its_phase_needs(events: list[Event]) -> None
             assert ev["ph"] == "M", ev
 
 
-def test_every_record_is_one_slice_or_instant_with_its_fields(
+def _findings(result: Result) -> list[Verdict]:
+    return [v for v in result.verdicts if v.kind != "delivered"]
+
+
+def test_every_record_and_verdict_is_one_slice_or_instant_with_its_fields(
     result: Result, events: list[Event]
 ) -> None:
     shown = [ev for ev in events if ev["ph"] in ("X", "i")]
-    assert [ev["args"]["seq"] for ev in sorted(shown, key=lambda e: e["args"]["seq"])] == [
-        r.seq for r in result.trace
-    ]
+    n = len(result.trace)
+    found = _findings(result)
+    assert sorted(ev["args"]["seq"] for ev in shown) == list(range(n + len(found)))
     for ev in shown:
-        rec = result.trace[ev["args"]["seq"]]
-        assert {k: ev["args"][k] for k in FIELDS} == rec.to_dict()
+        seq = ev["args"]["seq"]
+        if seq >= n:  # a verdict, numbered after the records
+            v = found[seq - n]
+            assert (ev["cat"], ev["ts"], ev["args"]["detail"]) == (v.kind, v.t_us, v.explanation)
+            names = {e["tid"]: e["args"]["name"] for e in events if e["name"] == "thread_name"}
+            assert names[ev["tid"]] == "verdicts"
+            continue
+        rec = result.trace[seq]
+        assert {k: ev["args"][k] for k in FIELDS} == record_dict(rec)
         assert ev["ph"] == ("X" if rec.kind == "call" else "i")
         assert ev["ts"] + ev.get("dur", 0) >= rec.t_us >= ev["ts"]
 
@@ -88,6 +109,8 @@ def test_every_flow_start_has_one_finish_not_earlier(events: list[Event]) -> Non
 
 def test_a_flow_for_every_cause(result: Result, events: list[Event]) -> None:
     caused = {r.seq for r in result.trace if r.cause is not None}
+    n = len(result.trace)
+    caused |= {n + i for i, v in enumerate(_findings(result)) if v.cause is not None}
     assert {ev["id"] for ev in events if ev["ph"] == "s"} == caused
 
 
@@ -166,24 +189,30 @@ def test_same_result_same_bytes() -> None:
     assert dump() == dump()
 
 
-def test_csv_has_one_row_per_record_with_every_field(result: Result) -> None:
+def test_csv_has_one_row_per_record_then_verdict_with_every_field(result: Result) -> None:
     buf = io.StringIO(newline="")
     write_csv(result, buf)
     rows = list(csv.reader(io.StringIO(buf.getvalue(), newline="")))
     assert rows[0] == [*FIELDS, "profile"]
-    assert len(rows) == len(result.trace) + 1
-    for row, rec in zip(rows[1:], result.trace, strict=True):
+    found = _findings(result)
+    assert len(rows) == len(result.trace) + len(found) + 1
+    n = len(result.trace)
+    for row, rec in zip(rows[1 : n + 1], result.trace, strict=True):
         assert len(row) == len(FIELDS) + 1
         cells = dict(zip(rows[0], row, strict=True))
         assert cells["profile"] == result.profile
         assert int(cells["seq"]) == rec.seq and cells["kind"] == rec.kind
-        assert cells["detail"] == rec.detail
+        assert cells["detail"] == detail(rec)
         for name in ("args", "data"):
             assert (json.loads(cells[name]) if cells[name] else None) == getattr(rec, name)
+    for row, v in zip(rows[n + 1 :], found, strict=True):
+        cells = dict(zip(rows[0], row, strict=True))
+        assert (cells["seq"], cells["kind"], cells["detail"]) == ("", v.kind, v.explanation)
 
 
-def test_to_records_matches_the_trace(result: Result) -> None:
-    expected = [r.to_dict() for r in result.trace]
+def test_to_records_matches_the_trace_then_the_verdicts(result: Result) -> None:
+    expected = [record_dict(r) for r in result.trace]
+    expected += [verdict_fields(v) for v in _findings(result)]
     assert to_records(result) == expected
     assert result.to_records() == expected
     assert all(list(d) == list(FIELDS) for d in expected)
@@ -200,10 +229,13 @@ def test_to_dataframe_with_pandas() -> None:
     res = sn.run(sn.load(str(PREFORK)))
     frame = to_dataframe(res)
     assert list(frame.columns) == [*FIELDS, "profile"]
-    assert len(frame) == len(res.trace)
-    assert frame["seq"].tolist() == [r.seq for r in res.trace]
-    assert frame["cause"].isna().sum() == sum(r.cause is None for r in res.trace)
-    assert frame.loc[35, "cause"] == res.trace[35].cause
+    n = len(res.trace)
+    assert len(frame) == n + len(_findings(res))
+    assert frame["seq"][:n].tolist() == [r.seq for r in res.trace]
+    assert frame["seq"][n:].isna().all()
+    assert frame["cause"][:n].isna().sum() == sum(r.cause is None for r in res.trace)
+    caused = next(r for r in res.trace if r.cause is not None)
+    assert frame.loc[caused.seq, "cause"] == caused.cause
     assert res.to_dataframe().equals(frame)
 
 
@@ -215,7 +247,7 @@ def test_cli_writes_the_exports(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert f"Chrome trace written to {chrome}" in out and f"CSV written to {table}" in out
     res = sn.run(sn.load(str(PREFORK)))
     assert json.loads(chrome.read_text()) == chrome_trace(res)
-    assert len(table.read_text().splitlines()) == len(res.trace) + 1
+    assert len(table.read_text().splitlines()) == len(res.trace) + len(_findings(res)) + 1
     first = chrome.read_bytes()
     assert main(args) == 0
     assert chrome.read_bytes() == first

@@ -15,13 +15,13 @@ import pytest
 
 import simnotify as sn
 from simnotify import gcpause
-from simnotify.engine import world as world_mod
+from simnotify.engine import tracer as tracer_mod
 from simnotify.engine.world import SimulationLimitError, World
 from simnotify.gcpause import collector_paused
-from simnotify.oracle import verdicts
+from simnotify.oracle import Oracle
 from simnotify.plan import Limits
 from simnotify.profiles import PROFILES
-from simnotify.trace import TraceRecord
+from simnotify.trace import TraceKeeper, TraceRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 PING_PONG = ROOT / "benchmarks" / "ping-pong.toml"
@@ -44,7 +44,7 @@ def collector_on() -> Iterator[None]:
 def test_collector_is_off_during_a_run_and_on_after(
     monkeypatch: pytest.MonkeyPatch, collector_on: None
 ) -> None:
-    monkeypatch.setattr(world_mod, "STREAM_BATCH", 100)  # hand records over mid-run
+    monkeypatch.setattr(tracer_mod, "BATCH", 100)  # hand records over mid-run
     seen: list[bool] = []
 
     class Spy(io.StringIO):
@@ -174,11 +174,12 @@ def test_a_run_and_its_verdicts_make_no_reference_cycles(
     gc.collect()
     gc.disable()
     try:
-        world = World(plan, PROFILES[profile])
+        keeper, oracle = TraceKeeper(), Oracle()
+        world = World(plan, PROFILES[profile], [keeper, oracle])
         world.run()
-        found = verdicts(world.trace, {n: p.blocked for n, p in world.processes.items()})
+        found = oracle.finish({n: "it" if p.waiting else None for n, p in world.processes.items()})
         garbage = gc.collect()  # the world is still alive: only cycles it dropped count
     finally:
         gc.enable()
     assert garbage == 0
-    assert world.trace and found is not None
+    assert keeper.trace and found is not None

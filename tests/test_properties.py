@@ -16,14 +16,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simnotify.engine.calls import Blocked, Outcome
-from simnotify.engine.notify import Notifier
-from simnotify.engine.processes import Ctx, EventObject, SimProcess
+from simnotify.engine.calls import Outcome
+from simnotify.engine.objects import EventObject
+from simnotify.engine.probe import Probe
+from simnotify.engine.processes import SimProcess
 from simnotify.engine.sockets import Descriptor, ProtocolInfo, UnderlyingSocket
+from simnotify.engine.waits import Blocked, Ctx
 from simnotify.engine.world import World
-from simnotify.oracle import as_records, verdicts
+from simnotify.oracle import verdicts
 from simnotify.plan import PROTOCOL_INFO, Call, ConnectionPlan, NetworkPlan, Plan, ProcessPlan, Step
 from simnotify.profiles import NonlastClose, get_profile
+from simnotify.trace import Reason, TraceRecord
 from simnotify.winsock import ACCEPT, ALL_BITS, BIT_NAMES, CLOSE, OOB, READ, V1_BITS, WRITE
 
 PROFILES = ("observed", "documented")
@@ -38,130 +41,100 @@ CREATE_ON_FIRST_USE = ("listen", "connect")
 # -- the checked world ---------------------------------------------------------------
 
 
-class CheckedNotifier(Notifier):
-    """The world's notifier with its only producer and only consumer watched.
+class Checker(Probe):
+    """The engine's probe and a record observer: invariants checked where the engine
+    decides (every raise, every enumerate, every API call) and after every simpy event."""
 
-    ``Notifier`` has ``__slots__``, so its methods cannot be replaced per instance; the
-    world's notifier is switched to this layout-compatible subclass instead, which
-    every holder of the notifier (network, API, processes) then sees.
-    """
+    def __init__(self, profile: str) -> None:
+        self.profile = profile
+        self.world: World | None = None
+        self.trace: list[TraceRecord] = []
+        self.infos: list[ProtocolInfo] = []
+        self.raised_seqs: set[int] = set()  # seqs of record/post records made by raise_
+        self.freed: Counter[str] = Counter()
+        self.checks_made = 0
+        self._no_socket: bool | None = None
 
-    __slots__ = ()
+    # the observer: every record, in order (batches come between simpy events)
+    def records(self, batch: list[TraceRecord]) -> None:
+        for r in batch:
+            if r.kind == "free" and r.socket is not None:
+                self.freed[r.socket] += 1
+        self.trace.extend(batch)
 
-    def raise_(self, s: UnderlyingSocket, bit: int, err: int, cause: int | None) -> None:
+    # the probe
+    def raised(self, s: UnderlyingSocket, bit: int, latched: bool, made: int | None) -> None:
         """Invariant 2: a latched bit produces no notification; a notification latches."""
-        world = self.world
-        assert isinstance(world, CheckedWorld)
-        latched = bool(s.latch & bit)
-        first = len(world.trace)
-        super().raise_(s, bit, err, cause)
+        assert self.world is not None
         name = BIT_NAMES[bit]
-        mine = [r for r in world.trace[first:] if r.socket == s.id and r.event == name]
-        notes = [r for r in mine if r.kind in NOTIFICATIONS]
-        where = f"raise({s.id}, {name}) at {world.env.now}us"
-        assert len(notes) <= 1, f"{where}: {len(notes)} notifications from one raise"
+        where = f"raise({s.id}, {name}) at {self.world.env.now}us"
         if latched:
-            assert not notes, f"{where}: notified although latched: {notes[0].detail}"
-        if notes:
+            assert made is None, f"{where}: notified although latched"
+        if made is not None:
             assert s.latch & bit, f"{where}: notified but not latched"
-            world.raised.add(notes[0].seq)
+            self.raised_seqs.add(made)
         else:
-            assert any(r.kind == "suppress" for r in mine), f"{where}: no notification, no why"
+            last = self.world.tracer.batch[-1]
+            assert (last.kind, last.socket, last.event) == ("suppress", s.id, name), (
+                f"{where}: no notification, no why"
+            )
 
-    def enumerate(
-        self, proc: SimProcess, d: Descriptor, ev: EventObject | None, cause: int
-    ) -> list[tuple[int, int]]:
+    def enumerated(
+        self,
+        d: Descriptor,
+        ev: EventObject | None,
+        record: int,
+        mask: int,
+        errors: dict[int, int],
+        out: list[tuple[int, int]],
+    ) -> None:
         """Invariant 3: WSAEnumNetworkEvents returns and clears exactly its profile's scope."""
         s = d.sock
-        record = s.record
-        mask = s.reg.mask if s.reg is not None else 0
-        errors = dict(s.err)
-        out = super().enumerate(proc, d, ev, cause)
         got = 0
         for bit, err in out:
             assert not got & bit, f"enumerate({d.label}) returned {BIT_NAMES[bit]} twice"
             got |= bit
             assert err == errors.get(bit, 0), f"enumerate({d.label}): wrong error for {bit}"
-        masked = ENUM_TAKES_ONLY_MASKED[self.p.name]
-        scope = record & mask if masked else record
+        scope = record & mask if ENUM_TAKES_ONLY_MASKED[self.profile] else record
         assert got == scope, (
-            f"enumerate({d.label}) under {self.p.name}: returned {got:#x}, "
+            f"enumerate({d.label}) under {self.profile}: returned {got:#x}, "
             f"record {record:#x}, mask {mask:#x}"
         )
         assert s.record == record & ~scope, f"enumerate({d.label}) left {s.record:#x}"
         if ev is not None:
             assert not ev.signalled, f"enumerate({d.label}, {ev.name}) did not reset the event"
-        return out
 
+    def calling(self, proc: SimProcess, call: Call, ctx: Ctx) -> None:
+        d = proc.resolve(call.args.get("socket"), ctx)
+        self._no_socket = "socket" in call.args and (
+            (d is None and call.name not in CREATE_ON_FIRST_USE) or (d is not None and not d.open)
+        )
 
-class CheckedWorld(World):
-    """A world that checks invariants 1, 4 and 5 whenever :meth:`check` is called, and
-    after every API call; it remembers every protocol info it schedules."""
-
-    def __init__(self, plan: Plan, profile_name: str) -> None:
-        super().__init__(plan, get_profile(profile_name))
-        self.notifier.__class__ = CheckedNotifier
-        self.infos: list[ProtocolInfo] = []
-        self.raised: set[int] = set()  # seqs of record/post records made by raise_
-        self.freed: Counter[str] = Counter()
-        self.checks_made = 0
-        self._scanned = 0
-        execute = self.api.execute
-
-        def checked_execute(
-            proc: SimProcess, call: Call, ctx: Ctx, started: int, retry: bool
-        ) -> Outcome | Blocked:
-            d = proc.resolve(call.args.get("socket"), ctx)
-            no_socket = "socket" in call.args and (
-                (d is None and call.name not in CREATE_ON_FIRST_USE)
-                or (d is not None and not d.open)
-            )
-            out = execute(proc, call, ctx, started, retry)
-            if no_socket:  # the scenario's mistake, answered as Windows answers it
-                assert out == (None, "WSAENOTSOCK"), f"{call.name} on no socket: {out}"
-            self.check()
-            return out
-
-        self.api.execute = checked_execute  # type: ignore[method-assign]
-
-    def later(self, delay: int, fn: Any, args: tuple[Any, ...]) -> None:
-        """Protocol infos travel only as scheduled arrivals: note each one."""
-        self.infos.extend(a for a in args if isinstance(a, ProtocolInfo))
-        super().later(delay, fn, args)
-
-    def run_checked(self) -> None:
-        """``run()`` one simpy event at a time, checking after each."""
-        self.start()
+    def called(self, proc: SimProcess, call: Call, out: Outcome | Blocked) -> None:
+        if self._no_socket:  # the scenario's mistake, answered as Windows answers it
+            assert out == (None, "WSAENOTSOCK"), f"{call.name} on no socket: {out}"
         self.check()
-        env = self.env
-        until = self.plan.until_us
-        while env.peek() <= until:
-            env.step()
-            self.check()
-        self.check_trace()
 
+    def duplicated(self, info: ProtocolInfo) -> None:
+        self.infos.append(info)
+
+    # the state
     def check(self) -> None:
         """Invariants 1, 4 and 5 on the current state."""
         self.checks_made += 1
-        self._scan_new_records()
         self._check_registrations()
         self._check_lifetimes()
         self._check_bytes()
 
-    def _scan_new_records(self) -> None:
-        trace = self.trace
-        for r in trace[self._scanned :]:
-            if r.kind == "free" and r.socket is not None:
-                self.freed[r.socket] += 1
-        self._scanned = len(trace)
-
     def _check_registrations(self) -> None:
         """Invariant 1: one consistent registration per socket."""
+        world = self.world
+        assert world is not None
         via_stays_open = (
-            self.profile.close_of_nonlast_descriptor_cancels_registration is not NonlastClose.NEVER
+            world.profile.close_of_nonlast_descriptor_cancels_registration is not NonlastClose.NEVER
         )
         seen: set[int] = set()
-        for s in self.sockets:
+        for s in world.table.sockets:
             reg = s.reg
             if reg is None:
                 continue
@@ -171,28 +144,34 @@ class CheckedWorld(World):
             assert reg.mask != 0, f"{s.id}: registration with mask 0"
             assert not reg.mask & ~ALL_BITS, f"{s.id}: mask {reg.mask:#x}"
             assert not s.closed, f"{s.id}: freed but still registered"
-            assert (reg.window is None) != (reg.event is None), f"{s.id}: {reg.describe()}"
+            assert (reg.window is None) != (reg.event is None), f"{s.id}: {reg.target}"
             if via_stays_open:
                 # closing the descriptor a registration was made through cancels it
                 assert reg.via.open, f"{s.id}: registered via closed {reg.via.label}"
 
     def _check_lifetimes(self) -> None:
         """Invariant 4: refs = open descriptors + unused infos; freed exactly at 0."""
+        world = self.world
+        assert world is not None
+        freed = Counter(self.freed)
+        for r in world.tracer.batch:
+            if r.kind == "free" and r.socket is not None:
+                freed[r.socket] += 1
         open_refs: Counter[str] = Counter()
         ever: set[str] = set()
-        for proc in self.processes.values():
+        for proc in world.processes.values():
             for d in proc.descriptors:
                 ever.add(d.sock.id)
                 if d.open:
                     open_refs[d.sock.id] += 1
         info_refs: Counter[str] = Counter()
         for info in self.infos:
-            gone = info.arrived and self.processes[info.target].exited
+            gone = info.arrived and world.processes[info.target].exited
             if info.holds_ref and not info.used and not gone:
                 info_refs[info.sock.id] += 1
-        queued = {n.id for s in self.sockets for n in s.accq}
-        for s in self.sockets:
-            where = f"{s.id} at {self.env.now}us"
+        queued = {n.id for s in world.table.sockets for n in s.accq}
+        for s in world.table.sockets:
+            where = f"{s.id} at {world.env.now}us"
             want = open_refs[s.id] + info_refs[s.id]
             assert s.refs == want, (
                 f"{where}: refs {s.refs}, open descriptors {open_refs[s.id]}, "
@@ -200,48 +179,66 @@ class CheckedWorld(World):
             )
             if s.id in ever:
                 assert s.closed == (s.refs == 0), f"{where}: closed={s.closed}, refs {s.refs}"
-                assert self.freed[s.id] == int(s.closed), f"{where}: freed {self.freed[s.id]}x"
+                assert freed[s.id] == int(s.closed), f"{where}: freed {freed[s.id]}x"
             else:
                 # a connection nobody accepted: alive while it waits in a listener's queue
                 assert s.closed != (s.id in queued), f"{where}: closed={s.closed}, unaccepted"
-                assert not self.freed[s.id], f"{where}: unaccepted, yet freed"
+                assert not freed[s.id], f"{where}: unaccepted, yet freed"
 
     def _check_bytes(self) -> None:
         """Invariant 5: every byte sent is received, buffered somewhere, or dropped."""
-        buffered = sum(s.rx + s.oob + s.sndq + s.inflight for s in self.sockets)
-        assert min(min(s.rx, s.oob, s.sndq, s.inflight) for s in self.sockets) >= 0
-        assert self.bytes_sent == self.bytes_received + buffered + self.bytes_dropped, (
-            f"at {self.env.now}us: sent {self.bytes_sent} != received {self.bytes_received} "
-            f"+ buffered {buffered} + dropped {self.bytes_dropped}"
+        world = self.world
+        assert world is not None
+        t = world.totals
+        sockets = world.table.sockets
+        buffered = sum(s.rx + s.oob + s.sndq + s.inflight for s in sockets)
+        assert min(min(s.rx, s.oob, s.sndq, s.inflight) for s in sockets) >= 0
+        assert t.sent == t.received + buffered + t.dropped, (
+            f"at {world.env.now}us: sent {t.sent} != received {t.received} "
+            f"+ buffered {buffered} + dropped {t.dropped}"
         )
 
     def check_trace(self) -> None:
         """Invariants 2 (completeness) and 6, once the run is over."""
+        world = self.world
+        assert world is not None
         trace = self.trace
         for r in trace:
-            if r.kind in NOTIFICATIONS and r.seq not in self.raised:
+            if r.kind in NOTIFICATIONS and r.seq not in self.raised_seqs:
                 # a WSAEventSelect re-labels unconsumed bits for its registration; that is
                 # the one record that is not a new notification
-                assert r.detail.startswith("resurfaced"), f"record {r.seq} not made by raise_"
-        found = verdicts(trace, {n: p.blocked for n, p in self.processes.items()})
+                assert r.reason is Reason.RESURFACED, f"record {r.seq} not made by raise_"
+        blocked = {n: p.waiting is not None for n, p in world.processes.items()}
+        found = verdicts(trace, {n: "it" if b else None for n, b in blocked.items()})
         n = len(trace)
         for v in found:
             if v.kind == "lost":
                 assert v.cause is not None and 0 <= v.cause < n, f"lost without a cause: {v}"
-        for i, r in enumerate([*trace, *as_records(found, n)]):
+        for i, r in enumerate(trace):
             assert r.seq == i, f"record {i} has seq {r.seq}"
             assert r.cause is None or 0 <= r.cause < r.seq, f"record {i}: cause {r.cause}"
 
 
-def run_checked(plan: Plan, profile: str) -> CheckedWorld:
-    """Run ``plan`` under ``profile`` with every invariant checked; the world afterwards."""
-    world = CheckedWorld(plan, profile)
+def run_checked(plan: Plan, profile: str) -> Checker:
+    """Run ``plan`` under ``profile`` one simpy event at a time, every invariant checked
+    after each and at every point the engine decides; the checker afterwards."""
+    checker = Checker(profile)
+    world = World(plan, get_profile(profile), [checker], probe=checker)
+    checker.world = world
     try:
-        world.run_checked()
+        world.start()
+        checker.check()
+        env = world.env
+        until = plan.until_us
+        while env.peek() <= until:
+            env.step()
+            checker.check()
+        world.tracer.flush()
+        checker.check_trace()
     except Exception as exc:
         exc.add_note(f"under profile {profile!r}, at {world.env.now}us")
         raise
-    return world
+    return checker
 
 
 # -- plans ---------------------------------------------------------------------------
@@ -513,8 +510,8 @@ COMMON = settings(
 
 def _holds_everywhere(plan: Plan) -> None:
     for profile in PROFILES:
-        world = run_checked(plan, profile)
-        assert world.checks_made > 0
+        checker = run_checked(plan, profile)
+        assert checker.checks_made > 0
 
 
 @settings(COMMON, max_examples=500)
@@ -555,8 +552,8 @@ def test_exit_gives_back_infos_it_never_imported(profile: str) -> None:
         ),
         (ConnectionPlan(("A", "c"), ("peer", "s")),),
     )
-    world = run_checked(plan, profile)
-    freed = [(r.t_us, r.socket) for r in world.trace if r.kind == "free"]
+    checker = run_checked(plan, profile)
+    freed = [(r.t_us, r.socket) for r in checker.trace if r.kind == "free"]
     assert freed[0] == (6_000, "S1")
-    taken = [r for r in world.trace if r.kind == "deliver" and r.process == "peer"]
+    taken = [r for r in checker.trace if r.kind == "deliver" and r.process == "peer"]
     assert [r.event for r in taken] == ["FD_CLOSE"]

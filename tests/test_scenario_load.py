@@ -395,7 +395,7 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
         ),
         pytest.param(
             PROCS + '[[expect]]\nnone = "gone"\n',
-            "s.toml:7: expect[0].none: expected 'lost', 'stale', 'spurious' or 'hang', got 'gone'",
+            "s.toml:7: expect[0].none: expected 'lost', 'hang', 'stale' or 'spurious', got 'gone'",
             id="outcome-none",
         ),
         pytest.param(

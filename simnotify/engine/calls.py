@@ -12,34 +12,29 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..plan import INVALID_SOCKET, Call
-from ..profiles import NonlastClose
-from ..trace import TraceRecord
+import simpy
+
+from ..plan import INVALID_SOCKET, Call, Plan
+from ..profiles import NonlastClose, Profile
+from ..trace import Kind, Reason, TraceRecord
 from ..winsock import ACCEPT, BIT_NAMES, OOB, READ, WRITE, WSAError, error_name
-from .sockets import Descriptor, ProtocolInfo, State, UnderlyingSocket
+from .compat import Callback
+from .network import Network
+from .notify import Notifier
+from .objects import EventObject
+from .probe import Probe
+from .sockets import Descriptor, ProtocolInfo, SocketTable, State, Totals, UnderlyingSocket
+from .tracer import Tracer
+from .waits import Blocked, Ctx
 
 if TYPE_CHECKING:
-    from .processes import Ctx, EventObject, SimProcess
-    from .world import World
+    from .processes import SimProcess
 
 #: (result, error name or None)
 Outcome = tuple[Any, str | None]
 
 E = WSAError
 WOULDBLOCK = "WSAEWOULDBLOCK"
-
-
-class Blocked:
-    """A blocking call that cannot complete yet: what it waits for."""
-
-    __slots__ = ("deadline", "sockets", "what")
-
-    def __init__(
-        self, what: str, sockets: tuple[UnderlyingSocket, ...] = (), deadline: int | None = None
-    ) -> None:
-        self.what = what
-        self.sockets = sockets
-        self.deadline = deadline
 
 
 def _err(code: WSAError) -> Outcome:
@@ -56,14 +51,31 @@ def _bits_text(bits: list[tuple[int, int]]) -> list[str]:
 
 
 class Api:
-    """The calls a scenario can make, bound to one world."""
+    """The calls a scenario can make, bound to one run."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.notifier = world.notifier
-        self.network = world.network
-        self.p = world.profile
-        self._begin = world.begin_call  # (proc, call, descriptor): the call's trace record
+    def __init__(
+        self,
+        env: simpy.Environment,
+        plan: Plan,
+        profile: Profile,
+        tracer: Tracer,
+        notifier: Notifier,
+        network: Network,
+        table: SocketTable,
+        totals: Totals,
+        processes: dict[str, SimProcess],
+        probe: Probe | None = None,
+    ) -> None:
+        self.env = env
+        self.probe = probe
+        self.plan = plan
+        self.p = profile
+        self.tracer = tracer
+        self.notifier = notifier
+        self.network = network
+        self.table = table
+        self.totals = totals
+        self.processes = processes
         self._table: dict[str, Callable[..., Outcome | Blocked]] = {
             "socket": self.socket,
             "listen": self.listen,
@@ -105,6 +117,27 @@ class Api:
 
     # -- helpers ------------------------------------------------------------------
 
+    def _begin(
+        self,
+        proc: SimProcess,
+        call: Call,
+        d: Descriptor | None,
+        args: dict[str, Any] | None = None,
+    ) -> TraceRecord:
+        """The ``call`` record, emitted before the call's effects; result filled in after."""
+        if args is None:  # shared by every record of the call with this socket name
+            args = call.shown
+            if d is not None and args.get("socket") != d.name:
+                # a handler's default descriptor, or a name bound to a newer descriptor
+                name = d.name
+                args = call.renamed.get(name)
+                if args is None:
+                    args = call.renamed[name] = {**call.shown, "socket": name}
+        data = {"id": call.id} if call.id else None
+        if d is None:
+            return self.tracer.begin_call(proc.name, call.name, args, None, None, data)
+        return self.tracer.begin_call(proc.name, call.name, args, d.label, d.sock.id, data)
+
     @staticmethod
     def _done(rec: TraceRecord, out: Outcome) -> Outcome:
         rec.result, rec.error = out
@@ -123,7 +156,7 @@ class Api:
         return d if d is not None and d.open else None
 
     def _new_socket_descriptor(self, proc: SimProcess, name: str, ctx: Ctx) -> Descriptor:
-        return proc.new_descriptor(name, self.world.new_socket(), ctx)
+        return proc.new_descriptor(name, self.table.new(), ctx)
 
     # -- socket lifecycle ------------------------------------------------------------
 
@@ -159,7 +192,7 @@ class Api:
         s = d.sock
         if retry:
             if s.state == State.CONNECTING:
-                return Blocked(f"connect({d.label})", (s,))
+                return Blocked("connect", d.label, (s,))
             rec = self._begin(proc, call, d)
             if s.state == State.CONNECTED:
                 return self._done(rec, (0, None))
@@ -173,7 +206,7 @@ class Api:
         listener = self._listener(call)
         if not s.nonblocking:
             self.network.connect(s, listener)
-            return Blocked(f"connect({d.label})", (s,))
+            return Blocked("connect", d.label, (s,))
         rec = self._begin(proc, call, d)
         self.network.connect(s, listener)
         return self._done(rec, (None, WOULDBLOCK))
@@ -182,7 +215,7 @@ class Api:
         to = call.args.get("to")
         if call.args.get("refused") or to is None:
             return None
-        target = self.world.processes.get(to[0])
+        target = self.processes.get(to[0])
         d = target.names.get(to[1]) if target is not None else None
         if d is None or not d.open or d.sock.state != State.LISTENING:
             return None
@@ -197,7 +230,7 @@ class Api:
             return self._fail(proc, call, E.WSAEINVAL, d)
         if not lst.accq:
             if not lst.nonblocking or self._retry:
-                return Blocked(f"accept({d.label})", (lst,))
+                return Blocked("accept", d.label, (lst,))
             rec = self._begin(proc, call, d)
             self.notifier.reenable(lst, ACCEPT, rec.seq)  # R82
             return self._done(rec, (None, WOULDBLOCK))
@@ -213,7 +246,7 @@ class Api:
         self._book_inherited(proc, d, dn)
         if n.cond(WRITE):
             nt = self.notifier
-            nt.raise_(n, WRITE, 0, nt.occur(n, WRITE, "accepted: writable", rec.seq))
+            nt.raise_(n, WRITE, 0, nt.occur(n, WRITE, Reason.ACCEPTED_WRITABLE, rec.seq))
         self.notifier.reenable(lst, ACCEPT, rec.seq)  # R57
         _note(rec, new=dn.label, new_socket=n.id)
         return self._done(rec, (dn.name, None))
@@ -242,7 +275,7 @@ class Api:
             return self._fail(proc, call, E.WSAENOTCONN, d)
         if call.args.get("oob"):
             rec = self._begin(proc, call, d)
-            self.world.bytes_sent += n
+            self.totals.sent += n
             self.network.send_urgent(s, n)
             return self._done(rec, (n, None))
         free = s.snd_free
@@ -250,14 +283,14 @@ class Api:
             rec = self._begin(proc, call, d)
             k = min(n, free) if self.p.send_accepts_partial and s.nonblocking else n
             s.sndq += k
-            self.world.bytes_sent += k
+            self.totals.sent += k
             self.network.pump(s)
             if self.p.successful_send_clears_pending_write:  # else FD_WRITE stays (W14)
-                self.notifier.discard(s, WRITE, rec.seq, "cleared by a successful send")
+                self.notifier.discard(s, WRITE, rec.seq, Reason.CLEARED_BY_SEND)
             rec.result = k
             return k, None
         if not s.nonblocking or self._retry:
-            return Blocked(f"send({d.label})", (s,))
+            return Blocked("send", d.label, (s,))
         rec = self._begin(proc, call, d)
         s.write_blocked = True
         self.notifier.reenable(s, WRITE, rec.seq)
@@ -283,7 +316,7 @@ class Api:
             elif s.oob:
                 out = (s.oob if want < 0 else min(want, s.oob), None)
             elif not s.nonblocking or self._retry:
-                return Blocked(f"recv({d.label}, MSG_OOB)", (s,))
+                return Blocked("recv", d.label, (s,), oob=True)
             else:
                 out = (None, WOULDBLOCK)
         elif s.rx:
@@ -297,7 +330,7 @@ class Api:
         elif not s.nonblocking or self._retry:
             # a call already blocked stays blocked even if another process's select
             # has made the socket nonblocking meanwhile (semantics 3.5, inferred)
-            return Blocked(f"recv({d.label})", (s,))
+            return Blocked("recv", d.label, (s,))
         else:
             out = (None, WOULDBLOCK)
         rec = self._begin(proc, call, d)
@@ -307,7 +340,7 @@ class Api:
                 s.oob -= k
             else:
                 s.rx -= k
-            self.world.bytes_received += k
+            self.totals.received += k
             proc.received += k
             if not urgent:
                 self.network.window_opened(s)
@@ -343,12 +376,12 @@ class Api:
         if how in ("receive", "both"):
             s.shut_recv = True
             if s.rx or s.oob:  # R83: unread data resets the connection
-                self.world.bytes_dropped += s.rx + s.oob
+                self.totals.dropped += s.rx + s.oob
                 s.rx = s.oob = 0
                 s.aborted = True
                 self.network.abort(s)
         if self.p.shutdown_cancels_registration:
-            self.notifier.cancel(s, d, rec.seq, "cancelled by shutdown")
+            self.notifier.cancel(s, d, rec.seq, Reason.SHUTDOWN)
         return self._done(rec, (0, None))
 
     def closesocket(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
@@ -376,7 +409,7 @@ class Api:
                 rule is NonlastClose.ALWAYS
                 or (rule is NonlastClose.IF_REGISTERED_VIA_DESCRIPTOR and reg.via is d)
             ):
-                self.notifier.cancel(s, d, cause, f"cancelled by closing {d.label}")
+                self.notifier.cancel(s, d, cause, Reason.CLOSED_NONLAST)
             return
         if abortive:
             s.linger = (1, 0)
@@ -385,18 +418,18 @@ class Api:
     def release(self, s: UnderlyingSocket, d: Descriptor | None, cause: int) -> None:
         """The last reference is gone: cancel the registration, close the connection."""
         if d is not None:
-            self.notifier.cancel(s, d, cause, "socket closed")
+            self.notifier.cancel(s, d, cause, Reason.SOCKET_CLOSED)
         else:
             self.notifier.forget(s)
         s.closed = True
-        self.world.bytes_dropped += s.rx + s.oob
+        self.totals.dropped += s.rx + s.oob
         s.rx = s.oob = 0
         net = self.network
         if s.state == State.LISTENING:
             while s.accq:
                 n = s.accq.popleft()
                 n.closed = True
-                self.world.bytes_dropped += n.rx + n.oob
+                self.totals.dropped += n.rx + n.oob
                 n.rx = n.oob = 0
                 net.abort(n)
         elif s.state == State.CONNECTED and not s.rst:
@@ -404,8 +437,8 @@ class Api:
                 net.abort(s)
             else:
                 net.send_fin(s)
-        self.world.emit("free", None, d.label if d else None, s.id, None, cause, "socket released")
-        self.world.wake(s)
+        self.tracer.emit(Kind.FREE, None, d.label if d else None, s.id, None, None, cause)
+        self.table.wake(s)
 
     # -- registration -----------------------------------------------------------------
 
@@ -508,18 +541,18 @@ class Api:
         if index is not None:
             return self._done(self._begin(proc, call, None), (index, None))
         timeout = call.args.get("timeout_us")
-        now = self.world.env.now
+        now = self.env.now
         if timeout is not None and now >= started + timeout:
             return self._done(self._begin(proc, call, None), ("WSA_WAIT_TIMEOUT", None))
         deadline = None if timeout is None else started + timeout
-        return Blocked(f"WSAWaitForMultipleEvents({', '.join(names)})", (), deadline)
+        return Blocked("WSAWaitForMultipleEvents", None, (), deadline, names)
 
     def loop_wait_returned(self, proc: SimProcess, ev: EventObject, index: int) -> None:
         """Trace the events loop's own wait returning (each wake counts as a happening)."""
         args = self._wait_args.get(ev)
         if args is None:
             args = self._wait_args[ev] = {"events": [ev.name]}
-        self.world.begin_call(proc, self._wait_call, None, args).result = index
+        self._begin(proc, self._wait_call, None, args).result = index
 
     def loop_enumerate(
         self, proc: SimProcess, d: Descriptor, ev: EventObject
@@ -529,7 +562,7 @@ class Api:
         args = self._enum_args.get(key)
         if args is None:  # one dict per (descriptor, event), not per wake
             args = self._enum_args[key] = {"socket": d.name, "event": ev.name}
-        rec = self.world.begin_call(proc, self._enum_call, d, args)
+        rec = self._begin(proc, self._enum_call, d, args)
         bits = self.notifier.enumerate(proc, d, ev, rec.seq)
         rec.result = _bits_text(bits) if bits else []
         return bits
@@ -561,7 +594,7 @@ class Api:
         d = self._open(proc, call, ctx)
         if d is None:
             return self._fail(proc, call, E.WSAENOTSOCK)
-        target = self.world.processes.get(call.args["target"])
+        target = self.processes.get(call.args["target"])
         if target is None or target.exited:
             return self._fail(proc, call, E.WSAEINVAL, d)
         rec = self._begin(proc, call, d)
@@ -577,20 +610,17 @@ class Api:
         info.seq = rec.seq
         if info.holds_ref:
             d.sock.refs += 1
-        self.world.later(self.world.plan.network.ipc_delay_us, self._info_arrival, (info,))
+        if self.probe is not None:
+            self.probe.duplicated(info)
+        Callback(self.env, self.plan.network.ipc_delay_us, self._info_arrival, (info,))
         return self._done(rec, (0, None))
 
     def _info_arrival(self, info: ProtocolInfo) -> None:
-        target = self.world.processes[info.target]
-        seq = self.world.emit(
-            "ipc",
-            target.name,
-            None,
-            info.sock.id,
-            None,
-            info.seq,
-            f"protocol info {info.name} from {info.source} arrived",
-        )
+        target = self.processes[info.target]
+        data = {"info": info.name, "from": info.source}
+        seq = self.tracer.emit(
+            Kind.IPC, target.name, None, info.sock.id, None, None, info.seq, None, data
+        ).seq
         if target.exited:
             self.drop_info(info, seq)
             return
@@ -636,7 +666,7 @@ class Api:
         """A process without an on.PROTOCOL_INFO handler imports the socket itself."""
         call = Call("WSASocket", {"info": info.name, "as": info.as_name})
         ctx.info = info
-        self.wsasocket(proc, call, ctx, self.world.env.now)
+        self.wsasocket(proc, call, ctx, self.env.now)
 
     # -- options ------------------------------------------------------------------------------
 

@@ -6,51 +6,72 @@ segments from one sender arrive in the order sent (semantics 3.4).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import random
+from typing import Any
 
+import simpy
+
+from ..plan import NetworkPlan
+from ..trace import Reason
 from ..winsock import ACCEPT, CLOSE, CONNECT, OOB, READ, WRITE, WSAError
-from .sockets import State, UnderlyingSocket
-
-if TYPE_CHECKING:
-    from .notify import Notifier
-    from .world import World
+from .compat import Callback
+from .notify import Notifier
+from .sockets import SocketTable, State, Totals, UnderlyingSocket
 
 
 class Network:
     """Moves bytes, FINs and RSTs between connected sockets and raises their events."""
 
-    __slots__ = ("_jitter", "_latency", "notifier", "world")
+    __slots__ = ("_bytes", "_jitter", "_latency", "env", "notifier", "rng", "table", "totals")
 
-    def __init__(self, world: World, notifier: Notifier, latency_us: int) -> None:
-        self.world = world
+    def __init__(
+        self,
+        env: simpy.Environment,
+        notifier: Notifier,
+        table: SocketTable,
+        totals: Totals,
+        net: NetworkPlan,
+        rng: random.Random,
+    ) -> None:
+        self.env = env
         self.notifier = notifier
-        self._latency = latency_us
-        self._jitter = world.plan.network.jitter
+        self.table = table
+        self.totals = totals
+        self.rng = rng
+        self._latency = net.latency_us
+        self._jitter = net.jitter
+        self._bytes: dict[int, dict[str, int]] = {}  # {"bytes": n} per size, made once
 
     @property
     def latency(self) -> int:
         """One-way delay of the next segment: the base latency plus this run's jitter."""
         if self._jitter is None:
             return self._latency
-        return self._latency + self._jitter.draw(self.world.rng)
+        return self._latency + self._jitter.draw(self.rng)
+
+    def _sized(self, n: int) -> dict[str, int]:
+        data = self._bytes.get(n)
+        if data is None:
+            data = self._bytes[n] = {"bytes": n}
+        return data
 
     # -- scheduling -------------------------------------------------------------
 
     def _send_segment(self, src: UnderlyingSocket, fn: Any, args: tuple[Any, ...]) -> None:
         """Deliver ``fn(*args)`` after one latency, never before src's earlier segments."""
-        now = self.world.env._now  # the property costs a call per segment
+        now = self.env.now
         at = now + (self._latency if self._jitter is None else self.latency)
         if at < src.last_arrival:
             at = src.last_arrival
         src.last_arrival = at
-        self.world.later(at - now, fn, args)
+        Callback(self.env, at - now, fn, args)
 
     # -- connection setup --------------------------------------------------------
 
     def connect(self, client: UnderlyingSocket, listener: UnderlyingSocket | None) -> None:
         """Start a TCP connect; ``listener`` None means the peer refuses."""
         client.state = State.CONNECTING
-        self.world.later(self.latency, self._syn_arrival, (client, listener))
+        Callback(self.env, self.latency, self._syn_arrival, (client, listener))
 
     def _syn_arrival(self, client: UnderlyingSocket, listener: UnderlyingSocket | None) -> None:
         if (
@@ -59,18 +80,17 @@ class Network:
             or listener.state != State.LISTENING
             or len(listener.accq) >= listener.backlog
         ):
-            self.world.later(self.latency, self._connect_done, (client, None))
+            Callback(self.env, self.latency, self._connect_done, (client, None))
             return
-        server = self.world.new_socket()
+        server = self.table.new()
         server.state = State.CONNECTED
         server.peer = client
         listener.accq.append(server)
         n = self.notifier
-        n.raise_(
-            listener, ACCEPT, 0, n.occur(listener, ACCEPT, f"connection request from {client.id}")
-        )
-        self.world.wake(listener)
-        self.world.later(self.latency, self._connect_done, (client, server))
+        why = Reason.CONNECTION_REQUEST
+        n.raise_(listener, ACCEPT, 0, n.occur(listener, ACCEPT, why, None, {"from": client.id}))
+        self.table.wake(listener)
+        Callback(self.env, self.latency, self._connect_done, (client, server))
 
     def _connect_done(self, client: UnderlyingSocket, server: UnderlyingSocket | None) -> None:
         n = self.notifier
@@ -82,12 +102,11 @@ class Network:
             client.state = State.CONNECT_FAILED
             client.connect_err = int(WSAError.WSAECONNREFUSED)
             n.connection_outcome(client, CONNECT)
-            n.raise_(
-                client, CONNECT, client.connect_err, n.occur(client, CONNECT, "connect refused")
-            )
+            occ = n.occur(client, CONNECT, Reason.CONNECT_REFUSED)
+            n.raise_(client, CONNECT, client.connect_err, occ)
         else:
             self.establish(client, server)
-        self.world.wake(client)
+        self.table.wake(client)
 
     def establish(self, client: UnderlyingSocket, server: UnderlyingSocket) -> None:
         """The client side becomes CONNECTED: FD_CONNECT, then FD_WRITE (R43; W8)."""
@@ -97,8 +116,8 @@ class Network:
         server.peer = client
         client.connect_err = 0
         n.connection_outcome(client, CONNECT | WRITE)
-        n.raise_(client, CONNECT, 0, n.occur(client, CONNECT, "connected"))
-        n.raise_(client, WRITE, 0, n.occur(client, WRITE, "connected: writable"))
+        n.raise_(client, CONNECT, 0, n.occur(client, CONNECT, Reason.CONNECTED))
+        n.raise_(client, WRITE, 0, n.occur(client, WRITE, Reason.CONNECTED_WRITABLE))
 
     # -- data ----------------------------------------------------------------------
 
@@ -123,23 +142,23 @@ class Network:
 
     def space_freed(self, s: UnderlyingSocket) -> None:
         """Send-buffer space after WSAEWOULDBLOCK re-arms FD_WRITE (R44; W12, W39)."""
-        self.world.wake(s)
+        self.table.wake(s)
         if s.write_blocked:
             s.write_blocked = False
             n = self.notifier
-            n.raise_(s, WRITE, 0, n.occur(s, WRITE, "send buffer has room again"))
+            n.raise_(s, WRITE, 0, n.occur(s, WRITE, Reason.SPACE_FREED))
 
     def _data_arrival(self, src: UnderlyingSocket, dst: UnderlyingSocket, nbytes: int) -> None:
         src.inflight -= nbytes
         if dst.closed or dst.shut_recv or dst.aborted or dst.rst:
-            self.world.bytes_dropped += nbytes
+            self.totals.dropped += nbytes
             if not dst.rst:
                 self._reset_from(dst)
             return
         dst.rx += nbytes
         n = self.notifier
-        n.raise_(dst, READ, 0, n.occur(dst, READ, f"{nbytes} bytes arrived"))
-        self.world.wake(dst)
+        n.raise_(dst, READ, 0, n.occur(dst, READ, Reason.DATA, None, self._sized(nbytes)))
+        self.table.wake(dst)
 
     def send_urgent(self, src: UnderlyingSocket, nbytes: int) -> None:
         """MSG_OOB data travels in order but outside the receive window."""
@@ -148,21 +167,22 @@ class Network:
             src.inflight += nbytes  # counted in flight, so no byte is ever unaccounted for
             self._send_segment(src, self._oob_arrival, (src, peer, nbytes))
         else:
-            self.world.bytes_dropped += nbytes
+            self.totals.dropped += nbytes
 
     def _oob_arrival(self, src: UnderlyingSocket, dst: UnderlyingSocket, nbytes: int) -> None:
         src.inflight -= nbytes
         if dst.closed or dst.shut_recv or dst.aborted or dst.rst:
-            self.world.bytes_dropped += nbytes
+            self.totals.dropped += nbytes
             return
         n = self.notifier
+        sized = self._sized(nbytes)
         if dst.oobinline:
             dst.rx += nbytes
-            n.raise_(dst, READ, 0, n.occur(dst, READ, f"{nbytes} urgent bytes arrived inline"))
+            n.raise_(dst, READ, 0, n.occur(dst, READ, Reason.URGENT_INLINE, None, sized))
         else:
             dst.oob += nbytes
-            n.raise_(dst, OOB, 0, n.occur(dst, OOB, f"{nbytes} urgent bytes arrived"))
-        self.world.wake(dst)
+            n.raise_(dst, OOB, 0, n.occur(dst, OOB, Reason.URGENT, None, sized))
+        self.table.wake(dst)
 
     def window_opened(self, receiver: UnderlyingSocket) -> None:
         """The receiver read bytes; its peer learns after one latency and sends more."""
@@ -170,7 +190,7 @@ class Network:
         if src is None or src.update_pending or not (src.sndq or src.fin_pending):
             return
         src.update_pending = True
-        self.world.later(self.latency, self._window_update, (src,))
+        Callback(self.env, self.latency, self._window_update, (src,))
 
     def _window_update(self, src: UnderlyingSocket) -> None:
         src.update_pending = False
@@ -194,20 +214,19 @@ class Network:
         if n.p.fd_close_waits_for_drain and dst.rx > 0:
             dst.close_deferred = True  # R50: the FIN occurrence is dated at drain
         else:
-            n.raise_(dst, CLOSE, 0, n.occur(dst, CLOSE, "peer closed gracefully (FIN)"))
-        self.world.wake(dst)
+            n.raise_(dst, CLOSE, 0, n.occur(dst, CLOSE, Reason.FIN))
+        self.table.wake(dst)
 
     def rx_drained(self, s: UnderlyingSocket, cause: int) -> None:
         """rx reached 0: a withheld FD_CLOSE is raised now (R50)."""
         if s.close_deferred:
             s.close_deferred = False
             n = self.notifier
-            occ = n.occur(s, CLOSE, "peer closed gracefully (FIN), unread data now drained", cause)
-            n.raise_(s, CLOSE, 0, occ)
+            n.raise_(s, CLOSE, 0, n.occur(s, CLOSE, Reason.FIN_DRAINED, cause))
 
     def abort(self, s: UnderlyingSocket) -> None:
         """Hard close: drop unsent bytes and send RST after what is already on the wire."""
-        self.world.bytes_dropped += s.sndq
+        self.totals.dropped += s.sndq
         s.sndq = 0
         peer = s.peer
         if peer is not None and not s.rst:
@@ -223,11 +242,10 @@ class Network:
         if dst.rst or dst.closed:
             return
         dst.rst = True
-        dropped = dst.rx + dst.oob + dst.sndq
-        self.world.bytes_dropped += dropped
+        self.totals.dropped += dst.rx + dst.oob + dst.sndq
         dst.rx = dst.oob = dst.sndq = 0
         dst.close_deferred = False
         dst.close_err = self.notifier.p.fd_close_error_on_reset
         n = self.notifier
-        n.raise_(dst, CLOSE, dst.close_err, n.occur(dst, CLOSE, "connection reset by peer (RST)"))
-        self.world.wake(dst)
+        n.raise_(dst, CLOSE, dst.close_err, n.occur(dst, CLOSE, Reason.RST))
+        self.table.wake(dst)

@@ -3,90 +3,85 @@
 This is the only module that changes a socket's registration, record or latch, and it
 applies the profile's decision points about notifications. The calls apply the profile's
 decision points about calls (which of them re-enable, cancel or fail) and ask it to act.
+
+Every record it makes says why in its ``reason``; the facts a reader needs (window, event
+object, mask, the registration replaced) are fields, so nothing has to read prose.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..profiles import Profile
-from ..winsock import BIT_NAMES, LEVEL, error_name, mask_names, mask_text
-from .sockets import Descriptor, Registration, UnderlyingSocket
+from ..trace import Kind, Reason
+from ..winsock import BIT_NAMES, LEVEL, error_name
+from .probe import Probe
+from .sockets import Descriptor, Message, Registration, UnderlyingSocket
+from .tracer import Tracer
 
 if TYPE_CHECKING:
-    from .processes import EventObject, SimProcess, Window
-    from .world import World
+    from .objects import EventObject, Window
+    from .processes import SimProcess
 
-
-class Message:
-    """A posted window message: one FD_ bit, never OR'ed (R64, R65)."""
-
-    __slots__ = ("bit", "err", "gen", "seq", "sock", "window", "wparam")
-
-    def __init__(
-        self,
-        window: Window,
-        wparam: Descriptor,
-        sock: UnderlyingSocket,
-        bit: int,
-        err: int,
-        gen: int,
-        seq: int,
-    ) -> None:
-        self.window = window
-        self.wparam = wparam
-        self.sock = sock
-        self.bit = bit
-        self.err = err
-        self.gen = gen
-        self.seq = seq
-
-    def text(self) -> str:
-        """``FD_CLOSE:WSAECONNABORTED`` (or ``FD_READ`` when the error is 0)."""
-        name = BIT_NAMES[self.bit]
-        return f"{name}:{error_name(self.err)}" if self.err else name
+OCCUR, RECORD, POST, SIGNAL = Kind.OCCUR, Kind.RECORD, Kind.POST, Kind.SIGNAL
+SUPPRESS, DISCARD, DELIVER, REGISTER = Kind.SUPPRESS, Kind.DISCARD, Kind.DELIVER, Kind.REGISTER
+_NO_DATA: dict[str, Any] = {}
 
 
 class Notifier:
     """Decides every notification; holds the profile and the registration counter."""
 
-    __slots__ = ("_gen", "emit", "p", "world")
+    __slots__ = ("_gen", "emit", "p", "probe", "tracer")
 
-    def __init__(self, world: World, profile: Profile) -> None:
-        self.world = world
+    def __init__(self, tracer: Tracer, profile: Profile, probe: Probe | None = None) -> None:
+        self.tracer = tracer
         self.p = profile
-        self.emit = world.emit
+        self.emit = tracer.emit
         self._gen = 0
+        self.probe = probe
 
     # -- occurrences and notifications ------------------------------------------
 
-    def occur(self, s: UnderlyingSocket, bit: int, detail: str, cause: int | None = None) -> int:
+    def occur(
+        self,
+        s: UnderlyingSocket,
+        bit: int,
+        reason: Reason,
+        cause: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> int:
         """Trace a network fact that makes ``bit``'s condition true or adds to it."""
-        return self.emit("occur", None, None, s.id, BIT_NAMES[bit], cause, detail)
+        return self.emit(OCCUR, None, None, s.id, BIT_NAMES[bit], reason, cause, None, data).seq
 
     def raise_(self, s: UnderlyingSocket, bit: int, err: int, cause: int | None) -> None:
         """The only producer of notifications."""
-        if s.latch & bit:
-            self.emit(
-                "suppress", None, None, s.id, BIT_NAMES[bit], cause, "latched: not re-enabled"
-            )
-            return
-        reg = s.reg
-        if reg is not None and reg.mask & bit:
-            s.latch |= bit
-            if reg.window is None:
-                seq = self._record(s, bit, err, reg, cause, "recorded")
-                assert reg.event is not None
-                self.set_event(reg.event, s, bit, seq)
-            else:
-                self._post(reg, s, bit, err, cause)
-        elif self.p.records_outside_mask and (reg is None or reg.window is None):
-            s.latch |= bit
-            why = "no registration" if reg is None else "not in the mask"
-            self._record(s, bit, err, None, cause, f"recorded silently ({why})")
+        latched = s.latch & bit
+        made: int | None = None  # seq of the notification, if one was made
+        if latched:
+            self.emit(SUPPRESS, None, None, s.id, BIT_NAMES[bit], Reason.LATCHED, cause)
         else:
-            why = "no registration" if reg is None else f"not in the mask ({mask_text(reg.mask)})"
-            self.emit("suppress", None, None, s.id, BIT_NAMES[bit], cause, f"dropped: {why}")
+            reg = s.reg
+            if reg is not None and reg.mask & bit:
+                s.latch |= bit
+                if reg.window is None:
+                    made = self._record(s, bit, err, reg, cause, Reason.NOTIFIED)
+                    assert reg.event is not None
+                    self.set_event(reg.event, s, bit, made)
+                else:
+                    made = self._post(reg, s, bit, err, cause)
+            elif self.p.records_outside_mask and (reg is None or reg.window is None):
+                s.latch |= bit
+                why = Reason.SILENT_NO_REGISTRATION if reg is None else Reason.SILENT_NOT_IN_MASK
+                made = self._record(s, bit, err, None, cause, why)
+            elif reg is None:
+                self.emit(SUPPRESS, None, None, s.id, BIT_NAMES[bit], Reason.NO_REGISTRATION, cause)
+            else:
+                self.emit(
+                    SUPPRESS, None, None, s.id, BIT_NAMES[bit], Reason.NOT_IN_MASK, cause,
+                    None, reg.mask_data,
+                )  # fmt: skip
+        if self.probe is not None:
+            self.probe.raised(s, bit, bool(latched), made)
 
     def _record(
         self,
@@ -95,51 +90,59 @@ class Notifier:
         err: int,
         reg: Registration | None,
         cause: int | None,
-        detail: str,
+        reason: Reason,
     ) -> int:
         s.record |= bit
         s.err[bit] = err
         gen = reg.gen if reg is not None else None
         s.rgen[bit] = gen
-        if err:
-            detail = f"{detail} with {error_name(err)}"
         owner = reg.owner.name if reg is not None else None
         via = reg.via.label if reg is not None else None
-        seq = self.emit("record", owner, via, s.id, BIT_NAMES[bit], cause, detail, gen)
+        error = error_name(err) if err else None
+        seq = self.emit(
+            RECORD, owner, via, s.id, BIT_NAMES[bit], reason, cause, gen, None, error
+        ).seq
         s.rseq[bit] = seq
         return seq
 
     def _post(
         self, reg: Registration, s: UnderlyingSocket, bit: int, err: int, cause: int | None
-    ) -> None:
+    ) -> int | None:
         window = reg.window
         assert window is not None
         owner = reg.owner
         name = BIT_NAMES[bit]
         if window.destroyed:
-            self.emit("suppress", owner.name, reg.via.label, s.id, name, cause, "window destroyed")
-            return
-        detail = reg.post_text
-        if err:
-            detail += f" with {error_name(err)}"
-        seq = self.emit("post", owner.name, reg.via.label, s.id, name, cause, detail, reg.gen)
+            self.emit(
+                SUPPRESS, owner.name, reg.via.label, s.id, name, Reason.WINDOW_DESTROYED, cause,
+                None, reg.post_data,
+            )  # fmt: skip
+            return None
+        error = error_name(err) if err else None
+        seq = self.emit(
+            POST, owner.name, reg.via.label, s.id, name, None, cause, reg.gen, reg.post_data, error
+        ).seq
         owner.messages.append(Message(window, reg.via, s, bit, err, reg.gen, seq))
         owner.poke()
+        return seq
 
     def set_event(self, ev: EventObject, s: UnderlyingSocket | None, bit: int, cause: int) -> None:
         """Signal a manual-reset event object and wake its owner."""
         owner = ev.owner.name
         sid = s.id if s is not None else None
+        name = BIT_NAMES[bit]
         if ev.closed:
-            self.emit("suppress", owner, None, sid, BIT_NAMES[bit], cause, f"{ev.name} is closed")
+            self.emit(
+                SUPPRESS, owner, None, sid, name, Reason.EVENT_CLOSED, cause, None, ev.signal_data
+            )
             return
-        detail = f"{ev.name} already set" if ev.signalled else f"{ev.name} set"
-        self.emit("signal", owner, None, sid, BIT_NAMES[bit], cause, detail)
+        why = Reason.ALREADY_SET if ev.signalled else Reason.SET
+        self.emit(SIGNAL, owner, None, sid, name, why, cause, None, ev.signal_data)
         if not ev.signalled:
             ev.signalled = True
             ev.owner.poke()
 
-    def discard(self, s: UnderlyingSocket, bits: int, cause: int | None, why: str) -> None:
+    def discard(self, s: UnderlyingSocket, bits: int, cause: int | None, why: Reason) -> None:
         """Remove recorded bits that nobody enumerated (one trace record per bit)."""
         bits &= s.record
         if not bits:
@@ -147,13 +150,13 @@ class Notifier:
         s.record &= ~bits
         for bit in self.p.post_order:
             if bits & bit:
-                self.emit("discard", None, None, s.id, BIT_NAMES[bit], cause, why, s.rgen.get(bit))
+                self.emit(DISCARD, None, None, s.id, BIT_NAMES[bit], why, cause, s.rgen.get(bit))
 
     def reenable(self, s: UnderlyingSocket, bit: int, cause: int) -> None:
         """A re-enabling call: lift the latch; level events re-raise (R32-R36, R57)."""
         s.latch &= ~bit
         if self.p.reenable_clears_recorded_bit and s.record & bit:
-            self.discard(s, bit, cause, "cleared by the re-enabling call")
+            self.discard(s, bit, cause, Reason.CLEARED_BY_REENABLE)
         if bit & LEVEL and s.cond(bit):
             self.raise_(s, bit, 0, cause)
 
@@ -175,9 +178,9 @@ class Notifier:
         is_msg = window is not None
         s.nonblocking = True  # R24, also for mask 0
         if is_msg and p.asyncselect_discards_record:
-            self.discard(s, s.record, cause, "discarded by WSAAsyncSelect")
+            self.discard(s, s.record, cause, Reason.DISCARDED_BY_ASYNCSELECT)
         elif not is_msg and p.eventselect_clears_record:
-            self.discard(s, s.record, cause, "cleared by WSAEventSelect")
+            self.discard(s, s.record, cause, Reason.CLEARED_BY_EVENTSELECT)
         if p.select_clears_latch:
             s.latch = 0
         old = s.reg
@@ -187,7 +190,7 @@ class Notifier:
             reg = Registration(mask, proc, d, self._gen, window, message, event)
             reg.seq = cause
         s.reg = reg
-        self._trace_register(proc, d, s, reg, old, cause, "")
+        self._trace_register(proc, d, s, reg, old, cause, Reason.SELECT)
         if event is not None and p.select_resets_event_object:
             event.signalled = False
         if reg is None:
@@ -198,15 +201,9 @@ class Notifier:
                 if s.record & mask & bit:
                     s.rgen[bit] = reg.gen
                     s.rseq[bit] = self.emit(
-                        "record",
-                        proc.name,
-                        d.label,
-                        s.id,
-                        BIT_NAMES[bit],
-                        cause,
-                        "resurfaced: recorded earlier, not yet enumerated",
-                        reg.gen,
-                    )
+                        RECORD, proc.name, d.label, s.id, BIT_NAMES[bit], Reason.RESURFACED,
+                        cause, reg.gen, None, error_name(s.err[bit]) if s.err.get(bit) else None,
+                    ).seq  # fmt: skip
                     last = bit
             self.set_event(event, s, last, cause)
         recheck = p.recheck_bits(is_msg) & mask
@@ -223,7 +220,7 @@ class Notifier:
         """The socket is gone with no descriptor left to trace a cancel through."""
         s.reg = None
 
-    def cancel(self, s: UnderlyingSocket, d: Descriptor, cause: int, why: str) -> None:
+    def cancel(self, s: UnderlyingSocket, d: Descriptor, cause: int, why: Reason) -> None:
         """Drop the registration without a select call (closesocket, shutdown knob)."""
         old = s.reg
         if old is None:
@@ -242,7 +239,7 @@ class Notifier:
         """An accepted socket starts fresh and copies the listener's registration (R28; W6)."""
         for bit in self.p.post_order:
             if n.record & bit:
-                self.discard(n, bit, cause, "accepted socket starts with an empty record")
+                self.discard(n, bit, cause, Reason.ACCEPTED_FRESH)
         n.latch = 0
         reg = listener.reg
         if reg is None or not self.p.accepted_socket_inherits_registration:
@@ -251,7 +248,7 @@ class Notifier:
         new = Registration(reg.mask, reg.owner, dn, self._gen, reg.window, reg.message, reg.event)
         new.seq = cause
         n.reg = new
-        self._trace_register(proc, dn, n, new, None, cause, "inherited from the listener")
+        self._trace_register(proc, dn, n, new, None, cause, Reason.INHERITED)
 
     def _trace_register(
         self,
@@ -261,29 +258,27 @@ class Notifier:
         reg: Registration | None,
         old: Registration | None,
         cause: int,
-        why: str,
+        why: Reason,
     ) -> None:
-        data: dict[str, object] = {
-            "mask": mask_names(reg.mask) if reg is not None else [],
+        data: dict[str, Any] = {
+            "mask": reg.mask_data["mask"] if reg is not None else [],
             "mechanism": None if reg is None else ("MSG" if reg.is_message else "EVT"),
-            "target": None if reg is None else reg.describe(),
+            "target": None if reg is None else reg.target,
             "owner": None if reg is None else reg.owner.name,
-            "replaced_gen": old.gen if old is not None else None,
-            "replaced_owner": old.owner.name if old is not None else None,
+            "replaced": None
+            if old is None
+            else {
+                "gen": old.gen,
+                "owner": old.owner.name,
+                "target": old.target,
+                "mask": old.mask_data["mask"],
+                "via": old.via.label,
+            },
             # conditions holding now: the oracle's test for a carried occurrence (6.1)
             "holds": [BIT_NAMES[b] for b in self.p.post_order if s.cond(b)],
         }
-        was = f"{old.describe()} {mask_text(old.mask)} via {old.via.label}" if old else ""
-        if reg is None:
-            text = f"registration {was} cancelled" if old else "no registration (mask 0)"
-        else:
-            text = f"{reg.describe()} {mask_text(reg.mask)}"
-            if old is not None:
-                text += f" (replaces {was})"
-        if why:
-            text += f": {why}"
         gen = reg.gen if reg is not None else None
-        self.emit("register", proc.name, d.label, s.id, None, cause, text, gen, data)
+        self.emit(REGISTER, proc.name, d.label, s.id, None, why, cause, gen, data)
 
     # -- consumption ------------------------------------------------------------
 
@@ -292,42 +287,35 @@ class Notifier:
     ) -> list[tuple[int, int]]:
         """WSAEnumNetworkEvents: copy, clear and reset atomically (R71-R73; W18)."""
         s = d.sock
+        probe = self.probe
+        if probe is not None:
+            before = (s.record, s.reg.mask if s.reg is not None else 0, dict(s.err))
         if ev is not None:
             ev.signalled = False
         out: list[tuple[int, int]] = []
         scope = s.record
-        if not scope:  # most enumerates of an events loop find nothing
-            return out
-        if self.p.enum_clears_only_masked_bits:
-            scope &= s.reg.mask if s.reg is not None else 0
-        s.record &= ~scope
-        for bit in self.p.post_order:
-            if scope & bit:
-                err = s.err.get(bit, 0)
-                out.append((bit, err))
-                self.emit(
-                    "deliver",
-                    proc.name,
-                    d.label,
-                    s.id,
-                    BIT_NAMES[bit],
-                    s.rseq.get(bit, cause),
-                    "enumerated" + (f" with {error_name(err)}" if err else ""),
-                    s.rgen.get(bit),
-                    {"via": "enumerate", "call": cause},
-                )
+        if scope:  # most enumerates of an events loop find nothing
+            if self.p.enum_clears_only_masked_bits:
+                scope &= s.reg.mask if s.reg is not None else 0
+            s.record &= ~scope
+            data = {"event_object": ev.name if ev is not None else None, "call": cause}
+            for bit in self.p.post_order:
+                if scope & bit:
+                    err = s.err.get(bit, 0)
+                    out.append((bit, err))
+                    self.emit(
+                        DELIVER, proc.name, d.label, s.id, BIT_NAMES[bit], Reason.ENUMERATED,
+                        s.rseq.get(bit, cause), s.rgen.get(bit), data,
+                        error_name(err) if err else None,
+                    )  # fmt: skip
+        if probe is not None:
+            probe.enumerated(d, ev, *before, out)
         return out
 
     def take_message(self, proc: SimProcess, msg: Message, cause: int | None) -> None:
         """Trace the delivery of a message taken by GetMessage/PeekMessage."""
+        data = msg.window.data if cause is None else {"window": msg.window.name, "call": cause}
         self.emit(
-            "deliver",
-            proc.name,
-            msg.wparam.label,
-            msg.sock.id,
-            BIT_NAMES[msg.bit],
-            msg.seq,
-            f"message from {msg.window.name}" + (f" with {error_name(msg.err)}" if msg.err else ""),
-            msg.gen,
-            {"via": "message", "call": cause},
-        )
+            DELIVER, proc.name, msg.wparam.label, msg.sock.id, BIT_NAMES[msg.bit], Reason.MESSAGE,
+            msg.seq, msg.gen, data, error_name(msg.err) if msg.err else None,
+        )  # fmt: skip

@@ -9,75 +9,86 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import simpy
 from simpy.events import Event
 
-from ..plan import INVALID_EVENT, PROTOCOL_INFO, Call, ProcessPlan, Step
+from ..plan import INVALID_EVENT, PROTOCOL_INFO, Call, Plan, ProcessPlan, Step
+from ..trace import Kind, Reason, TraceRecord
 from ..winsock import BIT_NAMES
-from .calls import Blocked
-from .sockets import Descriptor, ProtocolInfo, UnderlyingSocket
-
-if TYPE_CHECKING:
-    from .notify import Message
-    from .world import World
+from .compat import Callback
+from .objects import EventObject, Window
+from .probe import Probe
+from .sockets import Descriptor, Message, ProtocolInfo, UnderlyingSocket
+from .tracer import Tracer
+from .waits import Blocked, Ctx
 
 Gen = Generator[simpy.Event, Any, Any]
+#: (result, error name or None)
+Outcome = tuple[Any, str | None]
 
 
-class Window:
-    """A window owning part of its process's message queue."""
+class Calls(Protocol):
+    """The API as processes use it (``engine.calls.Api``)."""
 
-    __slots__ = ("destroyed", "name", "owner")
+    def execute(
+        self, proc: SimProcess, call: Call, ctx: Ctx, started: int, retry: bool
+    ) -> Outcome | Blocked: ...
 
-    def __init__(self, name: str, owner: SimProcess) -> None:
-        self.name = name
-        self.owner = owner
-        self.destroyed = False
+    def loop_wait_returned(self, proc: SimProcess, ev: EventObject, index: int) -> None: ...
+
+    def loop_enumerate(
+        self, proc: SimProcess, d: Descriptor, ev: EventObject
+    ) -> list[tuple[int, int]]: ...
+
+    def auto_wsasocket(self, proc: SimProcess, info: ProtocolInfo, ctx: Ctx) -> None: ...
+
+    def close_descriptor(
+        self, proc: SimProcess, d: Descriptor, cause: int, abortive: bool
+    ) -> None: ...
+
+    def drop_info(self, info: ProtocolInfo, cause: int) -> None: ...
 
 
-class EventObject:
-    """A manual-reset event, usable only by its creating process (R69, R70)."""
+class Takes(Protocol):
+    """The notification core as processes use it (``engine.notify.Notifier``)."""
 
-    __slots__ = ("closed", "name", "owner", "signalled")
-
-    def __init__(self, name: str, owner: SimProcess) -> None:
-        self.name = name
-        self.owner = owner
-        self.signalled = False
-        self.closed = False
+    def take_message(self, proc: SimProcess, msg: Message, cause: int | None) -> None: ...
 
 
-class Ctx:
-    """Names visible to one step or handler run: a default descriptor and bindings."""
+class Feeder(Protocol):
+    """The step feeder as processes use it (``engine.steps.StepFeeder``)."""
 
-    __slots__ = ("bindings", "default", "handler", "info")
+    def dispatch(self) -> None: ...
 
-    def __init__(
-        self,
-        default: Descriptor | None = None,
-        info: ProtocolInfo | None = None,
-        handler: bool = False,
-    ) -> None:
-        self.default = default
-        self.info = info
-        self.handler = handler
-        self.bindings: dict[str, Descriptor] = {}
+
+class Host(Protocol):
+    """The parts of a run a process works with (``engine.world.World``)."""
+
+    env: simpy.Environment
+    plan: Plan
+    tracer: Tracer
+    api: Calls
+    notifier: Takes
+    feeder: Feeder
+    probe: Probe | None
+
+    def expect_done(self, proc: SimProcess, call: Call, out: Outcome) -> None: ...
 
 
 class SimProcess:
     """One single-threaded simulated process."""
 
-    def __init__(self, world: World, plan: ProcessPlan) -> None:
-        self.world = world
+    def __init__(self, host: Host, plan: ProcessPlan) -> None:
+        self.host = host
         self.name = plan.name
         self.loop = plan.loop
         own = plan.handle_time_us
-        self.handle_time = world.plan.network.handle_time_us if own is None else own
+        self.handle_time = host.plan.network.handle_time_us if own is None else own
         self.handlers = plan.handlers
         self.handed: deque[Step] = deque()  # due steps given to us, run in order
-        self.due = 0  # our steps waiting in the world's queue for this instant
+        self.due = 0  # our steps waiting in the feeder's queue for this instant
         self.idle = False
         self.names: dict[str, Descriptor] = {}
         self.descriptors: list[Descriptor] = []
@@ -86,12 +97,14 @@ class SimProcess:
         self.messages: deque[Message] = deque()
         self.events: dict[str, EventObject] = {}
         self.event_list: list[EventObject] = []
-        self._wait_label: str | None = None  # _wait_text's, until the handles change
+        self._wait_data: dict[str, Any] | None = None  # the events loop's block facts
         self.infos: list[ProtocolInfo] = []
         self.infos_pending: deque[ProtocolInfo] = deque()
         self.evt_book: dict[Descriptor, EventObject] = {}
         self.exited = False
-        self.blocked: str | None = None
+        #: the record of what it waits in now (None: it is not waiting)
+        self.waiting: TraceRecord | None = None
+        self._waiting_key: tuple[Any, ...] | None = None
         self.current: Call | None = None  # the call it is blocked in, if any
         self.received = 0
         self._wake: simpy.Event | None = None
@@ -122,13 +135,13 @@ class SimProcess:
         ev = EventObject(name, self)
         self.events[name] = ev
         self.event_list.append(ev)
-        self._wait_label = None
+        self._wait_data = None
         return ev
 
     def close_event(self, ev: EventObject) -> None:
         """WSACloseEvent, or the process exiting: the handle is gone."""
         ev.closed = True
-        self._wait_label = None
+        self._wait_data = None
 
     def new_descriptor(self, base: str, sock: UnderlyingSocket, ctx: Ctx) -> Descriptor:
         """Create a descriptor; handlers always number names (``conn1``), steps reuse free ones."""
@@ -169,38 +182,39 @@ class SimProcess:
             self._wake = None  # woken once: later pokes before it runs change nothing
             ev.succeed()
 
-    def _sleep(self) -> Gen:
-        self._wake = ev = Event(self.world.env)
-        yield ev
-
     def start(self) -> None:
         """Register the main loop with the simulation."""
-        self.world.env.process(self._main())
+        self.host.env.process(self._main())
 
     def _main(self) -> Gen:
-        world = self.world
-        env = world.env
+        host = self.host
+        env = host.env
+        tracer = host.tracer
+        name = self.name
         while not self.exited:
+            tracer.actor = name
             if self.handed:
                 step = self.handed.popleft()
-                self.blocked = None
-                world.dispatch_steps()  # the next step of this instant may go out
+                self.waiting = None
+                host.feeder.dispatch()  # the next step of this instant may go out
                 yield from self._run_calls((step.call,), Ctx())
                 continue
             # with a step of this instant queued for us, wait for our turn (file order)
             # rather than take a notification first
             if not self.due:
                 if self.infos_pending:
-                    self.blocked = None
+                    self.waiting = None
                     yield from self._on_info(self.infos_pending.popleft())
                     continue
                 if self.loop == "messages" and self.messages:
                     # the message loop's body, inline: it runs once per message
-                    self.blocked = None
+                    self.waiting = None
                     msg = self.messages.popleft()
-                    world.notifier.take_message(self, msg, None)
+                    host.notifier.take_message(self, msg, None)
                     if self.handle_time:
+                        tracer.actor = None
                         yield env.timeout(self.handle_time)
+                        tracer.actor = name
                     calls = self.handlers.get(BIT_NAMES[msg.bit])
                     if calls:
                         yield from self._run_calls(calls, Ctx(default=msg.wparam, handler=True))
@@ -208,33 +222,48 @@ class SimProcess:
                 if self.loop == "events":
                     ev = self._signalled_event()
                     if ev is not None:
-                        self.blocked = None
+                        self.waiting = None
                         yield from self._on_event(ev)
                         continue
-                if self.loop != "none":
-                    self._block("GetMessage" if self.loop == "messages" else self._wait_text())
+                if self.loop == "messages":
+                    self._block(("GetMessage",), Reason.GET_MESSAGE)
+                elif self.loop == "events":
+                    self._block_events()
             # idle at the main wait point, where the step dispatcher may hand us a step
             # (inline rather than a sub-generator: this runs once per wake)
             self.idle = True
             self._wake = wake = Event(env)
+            tracer.actor = None
             yield wake
             self.idle = False
 
-    def _block(self, what: str) -> None:
-        if self.blocked != what:
-            self.blocked = what
-            self.world.emit("block", self.name, None, None, None, None, f"waiting in {what}")
+    def _block(
+        self,
+        key: tuple[Any, ...],
+        reason: Reason,
+        call: str | None = None,
+        descriptor: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Begin waiting: one ``block`` record per wait, not per retry."""
+        if self.waiting is not None and self._waiting_key == key:
+            return
+        rec = self.host.tracer.emit(Kind.BLOCK, self.name, descriptor, None, None, reason)
+        rec.call = call
+        rec.data = data
+        self.waiting = rec
+        self._waiting_key = key
 
-    def _wait_text(self) -> str:
-        """What the events loop waits in; made again only when its handles change."""
-        text = self._wait_label
-        if text is None:
-            names = ", ".join(ev.name for ev in self.event_list if not ev.closed)
-            text = (
-                f"WSAWaitForMultipleEvents({names})" if names else "its event loop (no events yet)"
-            )
-            self._wait_label = text
-        return text
+    def _block_events(self) -> None:
+        data = self._wait_data
+        if data is None:
+            handles = [ev.name for ev in self.event_list if not ev.closed]
+            data = self._wait_data = {"handles": handles}
+        if data["handles"]:
+            key = ("loop", *data["handles"])
+            self._block(key, Reason.WAIT_EVENTS, "WSAWaitForMultipleEvents", None, data)
+        else:
+            self._block(("loop",), Reason.NO_EVENTS)
 
     def _signalled_event(self) -> EventObject | None:
         for ev in self.event_list:
@@ -245,8 +274,8 @@ class SimProcess:
     # -- loop bodies --------------------------------------------------------------
 
     def _on_event(self, ev: EventObject) -> Gen:
-        world = self.world
-        api = world.api
+        host = self.host
+        api = host.api
         index = [e for e in self.event_list if not e.closed].index(ev)
         api.loop_wait_returned(self, ev, index)
         found: list[tuple[Descriptor, list[tuple[int, int]]]] = []
@@ -256,7 +285,9 @@ class SimProcess:
                 if bits:
                     found.append((d, bits))
         if self.handle_time:
-            yield world.env.timeout(self.handle_time)
+            host.tracer.actor = None
+            yield host.env.timeout(self.handle_time)
+            host.tracer.actor = self.name
         handlers = self.handlers
         for d, bits in found:
             for bit, _ in bits:  # enumerate reports bits in the profile's post order
@@ -269,43 +300,61 @@ class SimProcess:
     def _on_info(self, info: ProtocolInfo) -> Gen:
         calls = self.handlers.get(PROTOCOL_INFO)
         if calls is None:
-            self.world.api.auto_wsasocket(self, info, Ctx())
+            self.host.api.auto_wsasocket(self, info, Ctx())
             return
         yield from self._run_calls(calls, Ctx(info=info, handler=True))
 
     def _run_calls(self, calls: tuple[Call, ...], ctx: Ctx) -> Gen:
-        env = self.world.env
-        api = self.world.api
+        host = self.host
+        env = host.env
+        api = host.api
+        tracer = host.tracer
         for call in calls:
             if self.exited:
                 return
             if call.name == "sleep":
+                tracer.actor = None
                 yield env.timeout(call.args["for_us"])
+                tracer.actor = self.name
                 continue
-            started = env._now  # the property costs a call
+            started = env.now
             retry = False
+            probe = host.probe
             while True:
+                if probe is not None:
+                    probe.calling(self, call, ctx)
                 out = api.execute(self, call, ctx, started, retry)
+                if probe is not None:
+                    probe.called(self, call, out)
                 if not isinstance(out, Blocked):
                     break
-                self._block(out.what)
+                self._block(
+                    out.key(),
+                    Reason.IN_CALL,
+                    out.call,
+                    out.descriptor,
+                    {"what": _what(out)} if out.handles or out.oob else None,
+                )
                 self.current = call
                 for s in out.sockets:
                     s.waiters.append(self)
                 if out.deadline is not None and out.deadline > env.now:
-                    self.world.later(out.deadline - env.now, self.poke, ())
-                yield from self._sleep()
+                    Callback(env, out.deadline - env.now, self.poke, ())
+                self._wake = ev = Event(env)
+                tracer.actor = None
+                yield ev
+                tracer.actor = self.name
                 retry = True
                 self.current = None
-            self.blocked = None
+            self.waiting = None
             if call.expect is not None:
-                self.world.check_expect(self, call, out)
+                host.expect_done(self, call, out)
 
     # -- exit -----------------------------------------------------------------------
 
     def exit(self, cause: int) -> None:
         """Close every descriptor, destroy windows, close events, drop pending infos."""
-        api = self.world.api
+        api = self.host.api
         for d in self.descriptors:
             if d.open:
                 api.close_descriptor(self, d, cause, abortive=False)
@@ -323,18 +372,20 @@ class SimProcess:
         """DestroyWindow: its queued messages are dropped, later posts too (Q17)."""
         w.destroyed = True
         kept: deque[Message] = deque()
+        emit = self.host.tracer.emit
         for msg in self.messages:
             if msg.window is w:
-                self.world.emit(
-                    "discard",
-                    self.name,
-                    msg.wparam.label,
-                    msg.sock.id,
-                    BIT_NAMES[msg.bit],
-                    cause,
-                    f"message dropped: window {w.name} destroyed",
-                    msg.gen,
-                )
+                emit(
+                    Kind.DISCARD, self.name, msg.wparam.label, msg.sock.id, BIT_NAMES[msg.bit],
+                    Reason.MESSAGE_DROPPED, cause, msg.gen, w.data,
+                )  # fmt: skip
             else:
                 kept.append(msg)
         self.messages = kept
+
+
+def _what(out: Blocked) -> str:
+    """The argument part of a wait's description: ``A.s, MSG_OOB`` or ``e1, e2``."""
+    if out.handles:
+        return ", ".join(out.handles)
+    return f"{out.descriptor}, MSG_OOB"

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from collections import deque
 from enum import IntEnum
-from typing import TYPE_CHECKING
 
-from ..winsock import ACCEPT, CLOSE, CONNECT, OOB, READ, WRITE
-
-if TYPE_CHECKING:
-    from .processes import EventObject, SimProcess, Window
+from ..winsock import ACCEPT, BIT_NAMES, CLOSE, CONNECT, OOB, READ, WRITE, error_name, mask_names
+from .objects import EventObject, Waker, Window
 
 
 class State(IntEnum):
@@ -29,12 +26,24 @@ class State(IntEnum):
 class Registration:
     """The socket's single notification slot: who asked, how, for which bits."""
 
-    __slots__ = ("event", "gen", "mask", "message", "owner", "post_text", "seq", "via", "window")
+    __slots__ = (
+        "event",
+        "gen",
+        "mask",
+        "mask_data",
+        "message",
+        "owner",
+        "post_data",
+        "seq",
+        "target",
+        "via",
+        "window",
+    )
 
     def __init__(
         self,
         mask: int,
-        owner: SimProcess,
+        owner: Waker,
         via: Descriptor,
         gen: int,
         window: Window | None = None,
@@ -49,20 +58,20 @@ class Registration:
         self.message = message
         self.event = event
         self.seq = -1  # trace seq of the call that installed it
-        # the detail of each post record, made once rather than per message
-        self.post_text = f"to {window.name} ({message})" if window is not None else ""
+        # facts its records carry, made once rather than per record
+        if window is not None:
+            self.target = f"MSG {owner.name}.{window.name}/{message}"
+            self.post_data: dict[str, str] = {"window": window.name, "message": message}
+        else:
+            assert event is not None
+            self.target = f"EVT {owner.name}.{event.name}"
+            self.post_data = {}
+        self.mask_data = {"mask": mask_names(mask)}
 
     @property
     def is_message(self) -> bool:
         """True for WSAAsyncSelect (MSG), False for WSAEventSelect (EVT)."""
         return self.window is not None
-
-    def describe(self) -> str:
-        """``MSG A.w/WM_SOCKET`` or ``EVT A.e``, for traces."""
-        if self.window is not None:
-            return f"MSG {self.owner.name}.{self.window.name}/{self.message}"
-        assert self.event is not None
-        return f"EVT {self.owner.name}.{self.event.name}"
 
 
 class UnderlyingSocket:
@@ -143,7 +152,7 @@ class UnderlyingSocket:
         self.latch = 0
         self.refs = 0
         self.closed = False  # last reference gone: no descriptor can reach it
-        self.waiters: list[SimProcess] = []
+        self.waiters: list[Waker] = []
 
     # -- conditions (semantics 3.2) ------------------------------------------------
 
@@ -185,7 +194,7 @@ class Descriptor:
 
     __slots__ = ("label", "name", "open", "process", "sock")
 
-    def __init__(self, name: str, process: SimProcess, sock: UnderlyingSocket) -> None:
+    def __init__(self, name: str, process: Waker, sock: UnderlyingSocket) -> None:
         self.name = name
         self.process = process
         self.sock = sock
@@ -220,3 +229,69 @@ class ProtocolInfo:
         self.arrived = False
         self.used = False
         self.seq = -1
+
+
+class SocketTable:
+    """Every underlying socket of a run, named S1, S2, ... in creation order."""
+
+    __slots__ = ("recv_buffer", "send_buffer", "sockets")
+
+    def __init__(self, send_buffer: int, recv_buffer: int) -> None:
+        self.send_buffer = send_buffer
+        self.recv_buffer = recv_buffer
+        self.sockets: list[UnderlyingSocket] = []
+
+    def new(self) -> UnderlyingSocket:
+        """A fresh underlying socket."""
+        s = UnderlyingSocket(f"S{len(self.sockets) + 1}", self.send_buffer, self.recv_buffer)
+        self.sockets.append(s)
+        return s
+
+    @staticmethod
+    def wake(s: UnderlyingSocket) -> None:
+        """Poke every process blocked on ``s``; each re-checks its call."""
+        waiters = s.waiters
+        if waiters:
+            s.waiters = []
+            for proc in waiters:
+                proc.poke()
+
+
+class Totals:
+    """Bytes the run's sends accepted, its recvs returned, and the network dropped."""
+
+    __slots__ = ("dropped", "received", "sent")
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.received = 0
+        self.dropped = 0
+
+
+class Message:
+    """A posted window message: one FD_ bit, never OR'ed (R64, R65)."""
+
+    __slots__ = ("bit", "err", "gen", "seq", "sock", "window", "wparam")
+
+    def __init__(
+        self,
+        window: Window,
+        wparam: Descriptor,
+        sock: UnderlyingSocket,
+        bit: int,
+        err: int,
+        gen: int,
+        seq: int,
+    ) -> None:
+        self.window = window
+        self.wparam = wparam
+        self.sock = sock
+        self.bit = bit
+        self.err = err
+        self.gen = gen
+        self.seq = seq
+
+    def text(self) -> str:
+        """``FD_CLOSE:WSAECONNABORTED`` (or ``FD_READ`` when the error is 0)."""
+        name = BIT_NAMES[self.bit]
+        return f"{name}:{error_name(self.err)}" if self.err else name

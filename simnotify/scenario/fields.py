@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import Discriminator, Field, PlainValidator, StrictInt, Tag
 from pydantic_core import PydanticCustomError
@@ -16,8 +16,9 @@ from pydantic_core import PydanticCustomError
 from ..plan import PROTOCOL_INFO
 from ..profiles import PROFILES
 from ..units import TimeError, parse_jitter, parse_time
+from ..verdicts import FINDINGS
 from ..winsock import ERROR_NAMES, EVENT_NAMES, V1_BITS
-from .errors import describe, quote, unknown
+from .errors import describe, did_you_mean, quote, unknown
 
 #: Longest name (process, descriptor, event object, window, id, ...).
 NAME_MAX = 200
@@ -216,6 +217,14 @@ def _check_profile(value: object) -> str:
     return _check_choice(value, "profile", PROFILES)
 
 
+def _check_finding(value: object) -> str:
+    text = _string(value, "a finding (a string)")
+    if text not in FINDINGS:
+        names = ", ".join(repr(f) for f in FINDINGS[:-1]) + f" or {FINDINGS[-1]!r}"
+        fail("finding", f"expected {names}, got {describe(value)}{did_you_mean(text, FINDINGS)}")
+    return text
+
+
 #: Any FD_ name (the four reserved ones are accepted in masks, never raised).
 MaskEvent = Annotated[str, _checked(_check_mask_event, str)]
 #: An FD_ name that v1 can raise.
@@ -223,6 +232,8 @@ RaisedEvent = Annotated[str, _checked(_check_raised_event, str)]
 #: A key of ``on``: a raised FD_ name or PROTOCOL_INFO.
 HandlerKey = Annotated[str, _checked(_check_handler_key, str)]
 ProfileName = Annotated[str, _checked(_check_profile, str)]
+#: A kind of verdict that is a finding (the registry's): what ``[[expect]] none`` names.
+FindingName = Annotated[str, _checked(_check_finding, Literal[FINDINGS])]
 #: A registration's event list (``[]`` cancels).
 EventList = Annotated[list[MaskEvent], Field(max_length=len(EVENT_NAMES))]
 

@@ -35,6 +35,7 @@ from .fields import (
     EventList,
     EventObjectName,
     Expectation,
+    FindingName,
     HandlerKey,
     InfoName,
     JitterSpec,
@@ -375,7 +376,7 @@ class Outcome(_Model):
 
     lost: RaisedEvent | None = None
     delivered: RaisedEvent | None = None
-    none: Literal["lost", "stale", "spurious", "hang"] | None = None
+    none: FindingName | None = None
     stale: RaisedEvent | None = None
     spurious: RaisedEvent | None = None
     hang: ProcessName | None = None

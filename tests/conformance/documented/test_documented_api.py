@@ -97,7 +97,7 @@ def test_R16_only_the_second_registrations_message_is_used() -> None:
     posts = [r for r in res.trace if r.kind == "post"]
     assert [p.event for p in posts] == ["FD_WRITE"]
     assert all(p.gen == second[0].gen for p in posts)
-    assert all("WM_NET1" not in p.detail for p in posts)
+    assert all((p.data or {}).get("message") != "WM_NET1" for p in posts)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
