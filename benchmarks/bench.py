@@ -1,13 +1,19 @@
-"""Engine throughput against bare simpy, sweep throughput, and a streamed run's memory.
+"""Whole commands against bare simpy, measured in the same run.
 
-Run: ``.venv/bin/python benchmarks/bench.py [--arrivals N] [--occurrences N] [--repeat N]``.
-Prints happenings per second for the engine on a generated stress scenario (trace records
-per second, verdicts excluded), events per second for a bare simpy model that dispatches
-the same number of events as timeout callbacks, each the best of ``--repeat`` timings, and
-their ratio (1.0 = as fast as bare simpy; higher is better); then sweep runs per second of
-the hand-off race on 1 and 2 jobs; then the peak memory of a ping-pong run of
-``--occurrences`` data arrivals (default 1,000,000) with its trace streamed to a temporary
-file, measured in a fresh interpreter.
+Run: ``.venv/bin/python benchmarks/bench.py [--until 40ms] [--repeat 3] [--occurrences N]``.
+
+1. bare simpy: timeout callbacks per second, as many as the stress run has records;
+2. ``simnotify run stress.toml --quiet``, the whole process (start-up, loading, the run,
+   the verdicts and the expectations): trace records per second of its wall time;
+3. ``sn.run`` in this process (the trace kept, verdicts included);
+4. the engine alone (records counted, nothing judged);
+5. a streamed run of ``--occurrences`` data arrivals with verdicts, in a fresh process:
+   its peak resident memory.
+
+Each ratio is records per second over bare simpy's events per second (1.0 = as fast as
+bare simpy); each timing is the best of ``--repeat``. The stress scenario is written by
+:func:`stress_text` (``--write-stress F`` saves it): 50 clients in message loops and 50
+servers in event loops, ten connections each, every FD_READ answered by a recv and a send.
 """
 
 from __future__ import annotations
@@ -15,18 +21,63 @@ from __future__ import annotations
 import argparse
 import gc
 import platform
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 import simpy
 
-from simnotify.engine.world import World
-from simnotify.plan import Call, ConnectionPlan, Limits, Plan, ProcessPlan, Step
-from simnotify.profiles import OBSERVED
+from simnotify.plan import Call, ConnectionPlan, Plan, ProcessPlan, Step
 from simnotify.winsock import CLOSE, READ
+
+HERE = Path(__file__).resolve().parent
+PING_PONG = HERE / "ping-pong.toml"
+
+
+def stress_text(pairs: int = 50, per_pair: int = 10, until: str = "40ms") -> str:
+    """The stress scenario: ``pairs`` client/server process pairs, ``per_pair`` connections
+    each, clients in message loops and servers in event loops, echoing forever."""
+    echo = '[{ call = "recv", bytes = "all" }, { call = "send", bytes = 100 }]'
+    lines = [
+        'format = "simnotify/1"',
+        'name = "stress"',
+        f'title = "{pairs} message-loop clients and {pairs} event-loop servers, echoing"',
+        f'until = "{until}"',
+        "steps = [",
+    ]
+    for i in range(pairs):
+        for j in range(per_pair):
+            lines.append(
+                f'  {{ at = "0us", process = "C{i}", call = "WSAAsyncSelect", socket = "c{j}", '
+                'window = "w", events = ["FD_READ", "FD_CLOSE"] },'
+            )
+            lines.append(
+                f'  {{ at = "0us", process = "S{i}", call = "WSAEventSelect", socket = "s{j}", '
+                'event = "e", events = ["FD_READ", "FD_CLOSE"] },'
+            )
+    for i in range(pairs):
+        for j in range(per_pair):
+            lines.append(
+                f'  {{ at = "{1 + 7 * j}us", process = "C{i}", call = "send", '
+                f'socket = "c{j}", bytes = 100 }},'
+            )
+    lines += ["]", "", "[network]", 'latency = "100us"', 'handle_time = "10us"', ""]
+    for i in range(pairs):
+        lines += [f"[processes.C{i}]", 'loop = "messages"', f"on.FD_READ = {echo}", ""]
+        lines += [f"[processes.S{i}]", 'loop = "events"', f"on.FD_READ = {echo}", ""]
+    for i in range(pairs):
+        for j in range(per_pair):
+            lines += ["[[connection]]", f'client = "C{i}.c{j}"', f'server = "S{i}.s{j}"', ""]
+    return "\n".join(lines)
 
 
 def stress_plan(servers: int = 100, per_server: int = 10, arrivals: int = 100_000) -> Plan:
-    """``servers`` processes (half message loops, half event loops), ``per_server`` sockets
+    """The engine stress plan of earlier versions (its behaviour is pinned by
+    tests/test_behaviour.py): ``servers`` processes (half message loops, half event loops), ``per_server`` sockets
     each, and one peer sending ``arrivals`` small segments round-robin over all sockets."""
     procs = [ProcessPlan("peer")]
     conns: list[ConnectionPlan] = []
@@ -68,108 +119,6 @@ def stress_plan(servers: int = 100, per_server: int = 10, arrivals: int = 100_00
     )
 
 
-def ping_pong_plan(pairs: int = 100, occurrences: int = 1_000_000) -> Plan:
-    """``pairs`` connections whose two ends answer every FD_READ with recv and send, one
-    end in a message loop and the other in an event loop, run until about ``occurrences``
-    data arrivals have happened: a long run from a small plan."""
-    answer = (
-        Call("recv", {"socket": None, "bytes": -1}),
-        Call("send", {"socket": None, "bytes": 100}),
-    )
-    procs, conns, steps = [], [], []
-    for i in range(pairs):
-        client, server = f"C{i}", f"S{i}"
-        procs.append(ProcessPlan(client, "messages", 10, {"FD_READ": answer}))
-        procs.append(ProcessPlan(server, "events", 10, {"FD_READ": answer}))
-        conns.append(ConnectionPlan((client, "c"), (server, "s")))
-        steps.append(
-            Step(
-                0,
-                client,
-                Call(
-                    "WSAAsyncSelect",
-                    {"socket": "c", "window": "w", "message": "WM_SOCKET", "mask": READ | CLOSE},
-                ),
-            )
-        )
-        steps.append(
-            Step(
-                0,
-                server,
-                Call("WSAEventSelect", {"socket": "s", "event": "e", "mask": READ | CLOSE}),
-            )
-        )
-        steps.append(Step(1, client, Call("send", {"socket": "c", "bytes": 100})))
-    latency = 100
-    per_pair = occurrences // pairs
-    return Plan(
-        name="ping-pong",
-        until_us=per_pair * (latency + 10),  # one arrival per latency + handling time
-        processes=tuple(procs),
-        connections=tuple(conns),
-        steps=tuple(steps),
-        limits=Limits(max_happenings=100 * occurrences),
-    )
-
-
-def _peak_kib() -> int:
-    """This process's peak resident memory in KiB. On Linux VmHWM, because ru_maxrss of a
-    child started by fork+exec still counts the parent's memory at the fork."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
-
-
-def memory_child(occurrences: int) -> None:
-    """Stream a ping-pong run to a temporary file; print occurrences, records, peak RSS."""
-    import tempfile
-
-    from simnotify.runner import stream
-
-    plan = ping_pong_plan(occurrences=occurrences)
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as fh:
-        start = time.perf_counter()
-        done = stream(plan, fh)
-        took = time.perf_counter() - start
-        size = fh.tell()
-    peak_kib = _peak_kib()
-    print(done.kinds.get("occur", 0), done.records, size, took, peak_kib)
-
-
-def bench_memory(occurrences: int) -> tuple[int, int, int, float, float]:
-    """Run :func:`memory_child` in a fresh interpreter, so the peak is that run's alone."""
-    import subprocess
-    import sys
-
-    out = subprocess.run(
-        [sys.executable, __file__, "--memory-child", str(occurrences)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    occ, records, size, took, peak_kib = out
-    return int(occ), int(records), int(size), float(took), int(peak_kib) / 1024
-
-
-def bench_engine(plan: Plan) -> tuple[int, float]:
-    """One run of ``plan``: its records, and its time (the end-of-run promotion included)."""
-    world = World(plan, OBSERVED)
-    start = time.perf_counter()
-    world.run()
-    took = time.perf_counter() - start
-    n = len(world.trace)
-    del world
-    gc.collect()  # the world, its trace and cycles: gone before the next measurement
-    return n, took
-
-
 def bench_simpy(n: int, chains: int = 1000) -> float:
     """Bare simpy: ``n`` timeout events over ``chains`` concurrent callback chains, each
     callback scheduling the next timeout of its chain (a heap as small as the engine's)."""
@@ -188,55 +137,112 @@ def bench_simpy(n: int, chains: int = 1000) -> float:
     return time.perf_counter() - start
 
 
-def bench_sweep(jobs: int, runs: int = 400) -> float:
-    """Sweep throughput (runs per second) of the hand-off race on ``jobs`` processes."""
-    from concurrent.futures import ProcessPoolExecutor
-    from pathlib import Path
+def best(repeat: int, fn: Callable[[], object]) -> float:
+    """The shortest of ``repeat`` timings of ``fn``, with what it left collected between."""
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    gc.collect()
+    return min(times)
 
+
+def _peak_kib() -> int:
+    """This process's peak resident memory in KiB (VmHWM: ru_maxrss of a fork+exec child
+    still counts its parent's memory at the fork)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def memory_child(occurrences: int) -> None:
+    """Stream a ping-pong run with about ``occurrences`` data arrivals to a temporary
+    file, verdicts judged as it goes; print occurrences, records, bytes, seconds, peak."""
     import simnotify as sn
-    from simnotify.sweep import sweep
+    from simnotify.plan import Limits
 
-    sc = sn.load(Path(__file__).resolve().parent.parent / "scenarios" / "prefork-handoff-race.toml")
-    start = time.perf_counter()
-    if jobs == 1:
-        sweep(sc, runs=runs)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            sweep(sc, runs=runs, executor=pool)
-    return runs / (time.perf_counter() - start)
+    pairs = 4  # the ping-pong file's four connections: about 9,000 arrivals per pair per s
+    until_ms = occurrences * 1000 // (pairs * 9_090)
+    text = PING_PONG.read_text().replace('until = "1s"', f'until = "{until_ms}ms"')
+    plan = sn.runner.to_plan(sn.loads(text))
+    plan = replace(plan, limits=Limits(max_happenings=10 * occurrences))
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as fh:
+        start = time.perf_counter()
+        done = sn.stream(plan, fh)
+        took = time.perf_counter() - start
+        size = fh.tell()
+    found = sum(done.delivered.values()) + len(done.verdicts)
+    print(done.kinds.get("occur", 0), done.records, size, took, _peak_kib(), found)
+
+
+def bench_memory(occurrences: int) -> tuple[int, int, int, float, float, int]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-child", str(occurrences)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    occ, records, size, took, peak_kib, found = out
+    return int(occ), int(records), int(size), float(took), int(peak_kib) / 1024, int(found)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--arrivals", type=int, default=100_000)
-    ap.add_argument("--occurrences", type=int, default=1_000_000, help="streamed memory run")
+    ap.add_argument("--until", default="40ms", help="length of the stress run")
     ap.add_argument("--repeat", type=int, default=3, help="timings of each; the best is kept")
+    ap.add_argument("--occurrences", type=int, default=1_000_000, help="streamed memory run")
+    ap.add_argument("--write-stress", metavar="F", help="save the stress scenario and stop")
     ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
         return
-    plan = stress_plan(arrivals=args.arrivals)
-    # best of --repeat for both, so a stray pause on a shared machine weighs on neither
-    n, t_engine = min((bench_engine(plan) for _ in range(args.repeat)), key=lambda r: r[1])
-    t_simpy = min(bench_simpy(n) for _ in range(args.repeat))
+    text = stress_text(until=args.until)
+    if args.write_stress:
+        Path(args.write_stress).write_text(text, encoding="utf-8")
+        return
+
+    import simnotify as sn
+    from simnotify.engine.world import World
+    from simnotify.profiles import OBSERVED
+    from simnotify.trace import Counters
+
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as fh:
+        fh.write(text)
+    path = fh.name
+    plan = sn.runner.to_plan(sn.load(path))
+
+    def engine() -> int:
+        world = World(plan, OBSERVED, [Counters()])
+        world.run()
+        return world.tracer.count
+
+    n = engine()
+    t_engine = best(args.repeat, engine)
+    t_api = best(args.repeat, lambda: sn.run(plan))
+    cli = [sys.executable, "-m", "simnotify", "run", path, "--quiet"]
+    t_cli = best(args.repeat, lambda: subprocess.run(cli, check=True, capture_output=True))
+    t_simpy = best(args.repeat, lambda: bench_simpy(n))
+    rate = n / t_simpy
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}")
+    print(f"stress scenario: 100 processes, 1000 connections, until {args.until}: {n:,} records")
+    print(f"bare simpy:                 {t_simpy:6.2f} s  {rate:>11,.0f} events/s")
+    for label, took in (
+        ("simnotify run --quiet", t_cli),
+        ("sn.run (verdicts)", t_api),
+        ("engine alone", t_engine),
+    ):
+        print(
+            f"{label:<27} {took:6.2f} s  {n / took:>11,.0f} records/s  ratio {n / took / rate:.2f}"
+        )
+    occ, records, size, took, peak, found = bench_memory(args.occurrences)
     print(
-        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}"
-    )
-    print(
-        f"stress scenario: {len(plan.processes) - 1} server processes, "
-        f"{2 * len(plan.connections)} sockets, {args.arrivals} data arrivals"
-    )
-    best = f"best of {args.repeat}"
-    print(f"engine:     {n} happenings in {t_engine:.2f} s = {n / t_engine:,.0f} /s ({best})")
-    print(f"bare simpy: {n} events in {t_simpy:.2f} s = {n / t_simpy:,.0f} /s ({best})")
-    print(f"ratio (engine speed / bare simpy speed): {t_simpy / t_engine:.2f}")
-    for jobs in (1, 2):
-        print(f"sweep throughput, hand-off race, {jobs} job(s): {bench_sweep(jobs):,.0f} runs/s")
-    occ, records, size, took, peak = bench_memory(args.occurrences)
-    print(
-        f"streamed run: {occ:,} occurrences, {records:,} records, {size / 1e6:,.0f} MB of "
-        f"JSONL in {took:.1f} s; peak memory {peak:,.0f} MB"
+        f"streamed run with verdicts: {occ:,} occurrences, {records:,} records, "
+        f"{found:,} verdicts, {size / 1e6:,.0f} MB of JSONL in {took:.1f} s; peak {peak:,.0f} MB"
     )
 
 

@@ -30,6 +30,8 @@ DISCOVERING = frozenset(("recv", "accept", "send", "connect"))
 #: The re-check after a delivery whose WSAEWOULDBLOCK makes that delivery spurious.
 RECHECK = {"FD_READ": "recv", "FD_OOB": "recv", "FD_ACCEPT": "accept", "FD_WRITE": "send"}
 SELECTS = ("WSAAsyncSelect", "WSAEventSelect")
+ENUMERATE = "WSAEnumNetworkEvents"
+_READ, _WRITE = ("FD_READ",), ("FD_WRITE",)
 NO_REG = (Reason.NO_REGISTRATION, Reason.NOT_IN_MASK)
 
 CALL, OCCUR, RECORD, POST = Kind.CALL, Kind.OCCUR, Kind.RECORD, Kind.POST
@@ -76,47 +78,40 @@ class _Reg:
 class _Note:
     """A notification (record or post) and who took it."""
 
-    __slots__ = ("consumer", "descriptor", "gen", "kind", "process", "seq", "t")
+    __slots__ = ("consumer", "rec")
 
     def __init__(self, rec: TraceRecord) -> None:
-        self.seq = rec.seq
-        self.t = rec.t_us
-        self.kind = rec.kind
-        self.process = rec.process
-        self.descriptor = rec.descriptor
-        self.gen = rec.gen
+        self.rec = rec
         self.consumer: TraceRecord | None = None
 
 
 class _Occ:
     """An occurrence someone may judge: where it stood when it happened."""
 
-    __slots__ = ("event", "ios", "next_note", "prev_note", "reg", "seq", "socket", "suppress", "t")
+    __slots__ = ("ios", "next_note", "prev_note", "rec", "reg", "sat", "suppress")
 
     def __init__(self, rec: TraceRecord, reg: _Reg | None, prev: _Note | None) -> None:
-        self.seq = rec.seq
-        self.t = rec.t_us
-        self.socket: str = rec.socket or ""
-        self.event: str = rec.event or ""
+        self.rec = rec
         self.reg = reg  # the registration in effect when it happened
         self.prev_note = prev  # the latest notification of (S, b) before it
         self.next_note: _Note | None = None  # the first one at or after it
         self.suppress: Reason | None = None  # why it notified nobody, if it did not
         #: the first I/O discoveries of (S, b) after it: (seq, process, call, t), two processes
-        self.ios: list[tuple[int, str, str, int]] = []
+        self.ios: list[tuple[int, str, str, int]] | None = None
+        #: while it is the latest of (S, b): who took or found (S, b) since (no carrying then)
+        self.sat: set[str] | None = None
 
 
 class _Watch:
     """One process's interest in one (socket, event): what it still waits to learn."""
 
-    __slots__ = ("cand_end", "candidate", "judged", "last_sat", "open", "pending")
+    __slots__ = ("cand_end", "candidate", "judged", "open", "pending")
 
     def __init__(self) -> None:
         self.open = False
         self.pending: list[_Occ] = []  # occurrences it is interested in, not yet satisfied
         self.candidate: _Occ | None = None  # after its interest ended: one it may carry
         self.cand_end = 0  # seq where that interest ended
-        self.last_sat = -1  # seq of its latest delivery or discovery of (S, b)
         self.judged = -1  # seq of the latest occurrence it was interested in, or passed
 
 
@@ -159,7 +154,7 @@ class Oracle:
         self._descs: dict[tuple[str, str], set[str]] = {}  # (process, socket) -> open labels
         self._label_sock: dict[str, str] = {}
         self._live: dict[str, str] = {}  # labels known open, to their socket
-        self._closed_label: dict[str, bool] = {}  # label -> its last successful call closed it
+        self._gone: set[str] = set()  # labels whose last successful call closed them
         # spurious bookkeeping, per process
         self._rank: dict[str, int] = {}  # order of a process's first call or delivery
         self._pending_check: dict[str, dict[tuple[str, str], TraceRecord]] = {}
@@ -169,19 +164,37 @@ class Oracle:
     # -- records ---------------------------------------------------------------------
 
     def records(self, batch: list[TraceRecord]) -> None:
-        """Judge a batch of records, in order."""
+        """Judge a batch of records, in order (the kinds in the order they are common)."""
+        call, occur, deliver, record, post = self._call, self._occur, self._deliver, RECORD, POST
+        live, gone, rank, wakes = self._live, self._gone, self._rank, self._wake
         for r in batch:
             k = r.kind
             if k is CALL:
-                self._call(r)
+                self._last_call = r
+                if r.call == ENUMERATE and r.error is None:
+                    # an events loop makes most calls, and this is all they can change
+                    label, proc = r.descriptor, r.process or ""
+                    if live.get(label or "") != r.socket:
+                        self._see(r)
+                    if gone and label in gone:
+                        gone.discard(label or "")
+                    if proc not in rank:
+                        rank[proc] = len(rank)
+                    wake = wakes.get(proc)
+                    if wake is not None:
+                        wake[1] += 1
+                        if r.result:
+                            wake[2] = False
+                    continue
+                call(r)
             elif k is OCCUR:
-                self._occur(r)
-            elif k is RECORD or k is POST:
-                if r.process:
-                    self._note(r)
+                occur(r)
             elif k is DELIVER:
                 if r.process:
-                    self._deliver(r)
+                    deliver(r)
+            elif k is record or k is post:
+                if r.process:
+                    self._note(r)
             elif k is SUPPRESS:
                 self._suppress(r)
             elif k is DISCARD:
@@ -190,6 +203,14 @@ class Oracle:
                 self._register(r)
         if batch:  # the last one: when the run ended, as far as records tell
             self._end_t = batch[-1].t_us
+
+    def _see(self, r: TraceRecord) -> None:
+        """A call through a descriptor label: which socket it names, per process."""
+        label, sock, proc = r.descriptor, r.socket, r.process
+        if label and sock and proc:
+            self._live[label] = sock
+            self._label_sock[label] = sock
+            self._descs.setdefault((proc, sock), set()).add(label)
 
     def _key(self, sock: str, event: str) -> _Key:
         key = self._keys.get((sock, event))
@@ -206,25 +227,31 @@ class Oracle:
     # occurrences and notifications
 
     def _occur(self, r: TraceRecord) -> None:
-        sock, event = r.socket or "", r.event or ""
-        key = self._key(sock, event)
+        sock = r.socket or ""
+        key = self._keys.get((sock, r.event or ""))
+        if key is None:
+            key = self._key(sock, r.event or "")
         o = _Occ(r, self._reg.get(sock), key.note)
-        for proc, w in key.watchers.items():
-            if w.candidate is not None:  # no longer the latest: it cannot be carried
-                self._withdrawn(proc, w.candidate, w.cand_end)
-                w.candidate = None
-            if w.open:
-                w.pending.append(o)
-                w.judged = o.seq
+        if key.watchers:
+            seq = r.seq
+            for proc, w in key.watchers.items():
+                if w.candidate is not None:  # no longer the latest: it cannot be carried
+                    self._withdrawn(proc, w.candidate, w.cand_end)
+                    w.candidate = None
+                if w.open:
+                    w.pending.append(o)
+                    w.judged = seq
         key.latest = o
 
     def _suppress(self, r: TraceRecord) -> None:
         key = self._keys.get((r.socket or "", r.event or ""))
-        if key is not None and key.latest is not None and key.latest.seq == r.cause:
+        if key is not None and key.latest is not None and key.latest.rec.seq == r.cause:
             key.latest.suppress = r.reason
 
     def _note(self, r: TraceRecord) -> None:
-        key = self._key(r.socket or "", r.event or "")
+        key = self._keys.get((r.socket or "", r.event or ""))
+        if key is None:
+            key = self._key(r.socket or "", r.event or "")
         note = _Note(r)
         key.note = note
         latest = key.latest
@@ -250,58 +277,99 @@ class Oracle:
 
     def _deliver(self, r: TraceRecord) -> None:
         sock, event, proc = r.socket or "", r.event or "", r.process or ""
-        key = self._key(sock, event)
+        key = self._keys.get((sock, event))
+        if key is None:
+            key = self._key(sock, event)
         if key.rank < 0:
             key.rank = self._deliver_ranks
             self._deliver_ranks += 1
-        post = self._posts.pop(r.cause, None) if r.cause is not None else None
-        if post is not None:
-            post.consumer = r
-        for note in key.open_records:
-            note.consumer = r
-        key.open_records.clear()
-        self._stale_check(r, sock, event, proc, key)
-        self._seen(proc)
-        if event in RECHECK:
-            self._pending_check.setdefault(proc, {})[(sock, RECHECK[event])] = r
+        if r.cause is not None:
+            post = self._posts.pop(r.cause, None)
+            if post is not None:
+                post.consumer = r
+        if key.open_records:
+            for note in key.open_records:
+                note.consumer = r
+            key.open_records.clear()
+        reg = self._reg.get(sock)
+        if reg is None or reg.owner != proc or (self._gone and r.descriptor in self._gone):
+            self._stale_found(r, sock, event, proc, key, reg)
+        if proc not in self._rank:
+            self._rank[proc] = len(self._rank)
+        check = RECHECK.get(event)
+        if check is not None:
+            pending = self._pending_check.get(proc)
+            if pending is None:
+                pending = self._pending_check[proc] = {}
+            pending[(sock, check)] = r
         self._satisfy(key, proc, r, "notification")
 
     def _satisfy(self, key: _Key, proc: str, r: TraceRecord, via: str) -> None:
-        w = self._watch(key, proc)
+        latest = key.latest
+        if latest is not None:
+            if latest.sat is None:
+                latest.sat = {proc}
+            else:
+                latest.sat.add(proc)
+        w = key.watchers.get(proc)
+        if w is None:
+            return
         if w.pending:
-            for o in w.pending:
-                self._delivered(proc, o, r, via)
+            if self.keep_delivered:
+                t_cause, cause, per_occ = r.t_us, r.seq, self._per_occ
+                for o in w.pending:
+                    rec = o.rec
+                    v = Verdict(
+                        "delivered", proc, rec.t_us, rec.socket, rec.event, rec.seq, via,
+                        None, None, cause, "", t_cause,
+                    )  # fmt: skip
+                    per_occ.append((rec.seq, proc, v))
+            else:
+                counts = self.delivered
+                for o in w.pending:
+                    counts[(proc, o.rec.socket or "", o.rec.event or "")] += 1
             w.pending = []
         if w.candidate is not None:  # taken while not interested: it is not carried
             self._withdrawn(proc, w.candidate, w.cand_end)
             w.candidate = None
-        w.last_sat = r.seq
 
     # calls
 
     def _call(self, r: TraceRecord) -> None:
-        self._last_call = r
         proc = r.process
-        label, sock = r.descriptor, r.socket
-        if label and sock and proc and self._live.get(label) != sock:
-            self._live[label] = sock
-            self._label_sock[label] = sock
-            self._descs.setdefault((proc, sock), set()).add(label)
+        label = r.descriptor
         call = r.call or ""
-        if call == "accept" and r.data and proc:
+        if label is not None:
+            if self._live.get(label) != r.socket:
+                self._see(r)
+            if r.error is None:
+                if call == "closesocket":
+                    self._gone.add(label)
+                elif self._gone:
+                    self._gone.discard(label)
+        if not proc:
+            return
+        if proc not in self._rank:
+            self._rank[proc] = len(self._rank)
+        sock = r.socket
+        if call == "accept" and r.data:
             new, new_sock = r.data.get("new"), r.data.get("new_socket")
             if new and new_sock:
                 self._label_sock[new] = new_sock
                 self._descs.setdefault((proc, new_sock), set()).add(new)
-        if not proc:
-            return
-        if label and r.error is None:
-            self._closed_label[label] = call == "closesocket"
-        self._seen(proc)
         self._spurious_check(proc, r, sock or "", call)
         if sock and call in DISCOVERING:
-            for event in discovered(r):
-                key = self._key(sock, event)
+            if call == "send":  # the common cases, without making a list
+                found: Iterable[str] = () if r.error is not None else _WRITE
+            elif (
+                call == "recv" and r.error is None and not r.data and not (r.args or {}).get("oob")
+            ):
+                res = r.result
+                found = _READ if isinstance(res, int) and res > 0 else discovered(r)
+            else:
+                found = discovered(r)
+            for event in found:
+                key = self._keys.get((sock, event)) or self._key(sock, event)
                 self._io_found(key, r, proc)
                 self._satisfy(key, proc, r, "io")
         if call == "closesocket" and r.error is None and label:
@@ -316,7 +384,9 @@ class Oracle:
         found = (r.seq, proc, r.call or "", r.t_us)
         if key.latest is not None:  # it may yet be carried into someone's interest
             _note_io(key.latest, found)
-        for w in key.watchers.values():
+        for who, w in key.watchers.items():
+            if who == proc:  # what it found itself satisfies it: no cause of its own losses
+                continue
             for o in reversed(w.pending):
                 if not _note_io(o, found):
                     break
@@ -366,15 +436,15 @@ class Oracle:
         o = w.candidate
         if o is not None:
             w.candidate = None
-            if holds and w.last_sat < o.seq:
+            if holds:  # a delivery or discovery in between would have withdrawn it
                 w.pending = [o]
             else:
                 self._withdrawn(proc, o, w.cand_end)
             return
         o = key.latest
-        if o is not None and o.seq > w.judged:
-            w.judged = o.seq  # the first interest after it decides, whatever it decides
-            if holds and w.last_sat < o.seq:
+        if o is not None and o.rec.seq > w.judged:
+            w.judged = o.rec.seq  # the first interest after it decides, whatever it decides
+            if holds and (o.sat is None or proc not in o.sat):
                 w.pending = [o]
 
     def _end(self, key: _Key, proc: str, seq: int) -> None:
@@ -401,12 +471,10 @@ class Oracle:
 
     # stale and spurious
 
-    def _stale_check(self, d: TraceRecord, sock: str, event: str, proc: str, key: _Key) -> None:
-        reg = self._reg.get(sock)
-        gone = self._closed_label.get(d.descriptor or "", False)
-        if reg is not None and reg.owner == proc and not gone:
-            return
-        if gone:
+    def _stale_found(
+        self, d: TraceRecord, sock: str, event: str, proc: str, key: _Key, reg: _Reg | None
+    ) -> None:
+        if d.descriptor in self._gone:
             who = f"but its wParam {d.descriptor} was already closed"
         elif reg is None or reg.owner is None:
             who = "while the socket had no registration"
@@ -430,10 +498,6 @@ class Oracle:
     def _spurious_check(self, proc: str, r: TraceRecord, sock: str, call: str) -> None:
         wake = self._wake.get(proc)
         if wake is not None:
-            if call == "WSAEnumNetworkEvents":
-                wake[1] += 1
-                wake[2] = wake[2] and r.result == []
-                return
             self._end_wake(proc, wake)
         pending = self._pending_check.get(proc)
         if pending:
@@ -468,45 +532,39 @@ class Oracle:
 
     # -- verdicts per occurrence -----------------------------------------------------------
 
-    def _delivered(self, proc: str, o: _Occ, r: TraceRecord, via: str) -> None:
-        if not self.keep_delivered:
-            self.delivered[(proc, o.socket, o.event)] += 1
-            return
-        v = Verdict(
-            "delivered", proc, o.t, o.socket, o.event, o.seq, via=via, cause=r.seq, t_cause=r.t_us
-        )
-        self._per_occ.append((o.seq, proc, v))
-
     def _withdrawn(self, proc: str, o: _Occ, end: int) -> None:
+        rec = o.rec
         v = Verdict(
             "withdrawn",
             proc,
-            o.t,
-            o.socket,
-            o.event,
-            o.seq,
+            rec.t_us,
+            rec.socket,
+            rec.event,
+            rec.seq,
             cause=end,
-            said=f"{format_time(o.t)} {o.event}: {proc} withdrew its interest",
+            said=f"{format_time(rec.t_us)} {rec.event}: {proc} withdrew its interest",
         )
-        self._per_occ.append((o.seq, proc, v))
+        self._per_occ.append((rec.seq, proc, v))
 
     def _lost(self, proc: str, o: _Occ) -> Verdict:
-        name = o.event
-        head = f"{format_time(o.t)} {name} lost for {proc}: "
+        occ = o.rec
+        sock, name, t_o = occ.socket or "", occ.event or "", occ.t_us
+        head = f"{format_time(t_o)} {name} lost for {proc}: "
 
         def lost(reason: str, by: str | None, cause: int | None, text: str) -> Verdict:
             return Verdict(
-                "lost", proc, o.t, o.socket, name, o.seq, reason=reason, by=by, cause=cause,
+                "lost", proc, t_o, sock, name, occ.seq, reason=reason, by=by, cause=cause,
                 said=head + text,
             )  # fmt: skip
 
-        note = o.next_note
-        if note is None and o.prev_note is not None:
+        held = o.next_note
+        if held is None and o.prev_note is not None:
             taker = o.prev_note.consumer
-            if taker is None or taker.seq > o.seq:
-                note = o.prev_note  # still waiting to be taken when it happened
+            if taker is None or taker.seq > occ.seq:
+                held = o.prev_note  # still waiting to be taken when it happened
+        note = held.rec if held is not None else None
         # 1. consumed by another process (notification or its own I/O)
-        taker = note.consumer if note is not None else None
+        taker = held.consumer if held is not None else None
         if taker is not None and taker.process != proc:
             via = "message" if taker.reason is Reason.MESSAGE else "enumerate"
             return lost(
@@ -515,7 +573,7 @@ class Oracle:
                 taker.seq,
                 f"taken by {taker.process} at {format_time(taker.t_us)} ({via})",
             )
-        for seq, other, call, t in o.ios:
+        for seq, other, call, t in o.ios or ():
             if other != proc:
                 return lost(
                     "delivered-to-other-process",
@@ -524,7 +582,7 @@ class Oracle:
                     f"{other} found it first by its own {call} at {format_time(t)}",
                 )
         # 2. the registration was another process's
-        gens = self._gens.get(o.socket, {})
+        gens = self._gens.get(sock, {})
         of_note = gens.get(note.gen) if note is not None and note.gen is not None else None
         for reg in (o.reg, of_note):
             if (
@@ -543,7 +601,7 @@ class Oracle:
                 )
         # 3. recorded for P, then cleared
         if note is not None and note.kind is RECORD and note.process == proc:
-            key = self._keys[(o.socket, name)]
+            key = self._keys[(sock, name)]
             i = bisect.bisect_right(key.discards, note.seq, key=lambda d: d[0])
             cleared = key.discards[i][1] if i < len(key.discards) else None
             if cleared is not None:
@@ -556,13 +614,13 @@ class Oracle:
                 )
         # 4. latched
         if o.suppress is Reason.LATCHED:
-            return lost("latched", None, o.seq, _latched_text(name, o.prev_note))
+            return lost("latched", None, occ.seq, _latched_text(name, o.prev_note))
         # 5. masked out
         if note is None or o.suppress in NO_REG:
             return lost(
                 "masked-out",
                 None,
-                o.seq,
+                occ.seq,
                 "no registration selected it when it happened, and none reported it later",
             )
         # 6. reached P but never taken
@@ -571,7 +629,7 @@ class Oracle:
             "unconsumed",
             proc,
             note.seq,
-            f"{where} at {format_time(note.t)}, but {proc} never took it",
+            f"{where} at {format_time(note.t_us)}, but {proc} never took it",
         )
 
     # -- the end ---------------------------------------------------------------------------
@@ -584,7 +642,7 @@ class Oracle:
         for key in self._keys.values():
             for proc, w in key.watchers.items():
                 for o in w.pending:
-                    self._per_occ.append((o.seq, proc, self._lost(proc, o)))
+                    self._per_occ.append((o.rec.seq, proc, self._lost(proc, o)))
                 w.pending = []
                 if w.candidate is not None:
                     self._withdrawn(proc, w.candidate, w.cand_end)
@@ -619,9 +677,12 @@ def _note_io(o: _Occ, found: tuple[int, str, str, int]) -> bool:
     """Add a discovery to an occurrence's first two (by distinct processes); False when it
     had both already."""
     ios = o.ios
+    if ios is None:
+        o.ios = [found]
+        return True
     if len(ios) >= 2:
         return False
-    if not ios or ios[0][1] != found[1]:
+    if ios[0][1] != found[1]:
         ios.append(found)
     return True
 
@@ -634,11 +695,11 @@ def _latched_text(name: str, prev: _Note | None) -> str:
     """Name the notification that set the latch, and who took it."""
     if prev is None:
         return "not re-enabled since an earlier notification (no re-enabling call came)"
-    how = "posted" if prev.kind is POST else "recorded"
+    how = "posted" if prev.rec.kind is POST else "recorded"
     taker = prev.consumer
     took = f", taken by {taker.process} at {format_time(taker.t_us)}" if taker else ""
     return (
-        f"not re-enabled since {name} was {how} at {format_time(prev.t)}{took} "
+        f"not re-enabled since {name} was {how} at {format_time(prev.rec.t_us)}{took} "
         "(no re-enabling call came after it)"
     )
 

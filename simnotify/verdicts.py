@@ -7,7 +7,7 @@ expectations, the file schema) reads :data:`KINDS`, so a new kind is one entry h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .units import format_time
 
@@ -97,9 +97,9 @@ ORDER: tuple[str, ...] = ("delivered", "lost", "stale", "spurious", "hang", "wit
 assert set(ORDER) == set(KINDS), "ORDER names every verdict kind once"
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """One conclusion of the oracle (semantics 6.2)."""
+class Verdict(NamedTuple):
+    """One conclusion of the oracle (semantics 6.2). A named tuple: runs make one per
+    delivered occurrence, and a tuple is the cheapest object Python builds."""
 
     kind: str
     process: str

@@ -35,6 +35,7 @@ Outcome = tuple[Any, str | None]
 
 E = WSAError
 WOULDBLOCK = "WSAEWOULDBLOCK"
+CALL = Kind.CALL
 
 
 def _err(code: WSAError) -> Outcome:
@@ -71,6 +72,7 @@ class Api:
         self.plan = plan
         self.p = profile
         self.tracer = tracer
+        self._emit = tracer.emit
         self.notifier = notifier
         self.network = network
         self.table = table
@@ -135,8 +137,12 @@ class Api:
                     args = call.renamed[name] = {**call.shown, "socket": name}
         data = {"id": call.id} if call.id else None
         if d is None:
-            return self.tracer.begin_call(proc.name, call.name, args, None, None, data)
-        return self.tracer.begin_call(proc.name, call.name, args, d.label, d.sock.id, data)
+            return self._emit(
+                CALL, proc.name, None, None, None, None, None, None, data, None, call.name, args
+            )
+        return self._emit(
+            CALL, proc.name, d.label, d.sock.id, None, None, None, None, data, None, call.name, args
+        )
 
     @staticmethod
     def _done(rec: TraceRecord, out: Outcome) -> Outcome:

@@ -84,8 +84,12 @@ class Tracer:
         gen: int | None = None,
         data: dict[str, Any] | None = None,
         error: str | None = None,
+        call: str | None = None,
+        args: dict[str, Any] | None = None,
     ) -> TraceRecord:
-        """One record, filled in slot by slot (see ``_new_record``)."""
+        """One record, filled in slot by slot (see ``_new_record``). A ``call`` record is made
+        before the call's effects, so they can name it as their cause; its result is filled
+        in when the call returns."""
         seq = self._seq
         if seq >= self._mark:
             self._at_mark(process)
@@ -100,8 +104,8 @@ class Tracer:
         rec.descriptor = descriptor
         rec.socket = socket
         rec.event = event
-        rec.call = None
-        rec.args = None
+        rec.call = call
+        rec.args = args
         rec.result = None
         rec.error = error
         rec.reason = reason
@@ -109,23 +113,8 @@ class Tracer:
         rec.gen = gen
         rec.data = data
         self._append(rec)
-        return rec
-
-    def begin_call(
-        self,
-        process: str,
-        call: str,
-        args: dict[str, Any],
-        descriptor: str | None = None,
-        socket: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> TraceRecord:
-        """A ``call`` record, made before the call's effects so they can name it as their
-        cause; its result is filled in when the call returns."""
-        rec = self.emit(Kind.CALL, process, descriptor, socket, None, None, None, None, data)
-        rec.call = call
-        rec.args = args
-        self.last_call = rec
+        if call is not None:
+            self.last_call = rec
         return rec
 
     def _at_mark(self, process: str | None) -> None:
