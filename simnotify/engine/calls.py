@@ -289,7 +289,7 @@ class Api:
         elif s.rx:
             out = (s.rx if want < 0 else min(want, s.rx), None)
         elif s.rst:
-            out = _err(E.WSAECONNRESET)
+            out = _err(E.WSAECONNRESET) if self.p.recv_reports_reset else (0, None)
         elif s.aborted:
             out = _err(E.WSAECONNABORTED)
         elif s.fin:
@@ -319,7 +319,7 @@ class Api:
             _note(rec, eof=True)
         p = self.p
         reg = s.reg
-        if (
+        if (p.recv_fault_reenables or out[1] != "WSAEFAULT") and (
             out[1] is None
             or out[1] == WOULDBLOCK
             or p.failed_recv_reenables_in_event_mode
@@ -342,6 +342,7 @@ class Api:
         if how in ("send", "both"):
             s.shut_send = True
             self.network.send_fin(s)
+            self.network.both_shut(s, rec.seq)
         if how in ("receive", "both"):
             s.shut_recv = True
             if s.rx or s.oob:  # R83: unread data resets the connection
@@ -349,7 +350,9 @@ class Api:
                 s.rx = s.oob = 0
                 s.aborted = True
                 self.network.abort(s)
-        if self.p.shutdown_cancels_registration:
+        if self.p.shutdown_cancels_registration or (
+            how == "both" and self.p.shutdown_both_cancels_registration
+        ):
             self.notifier.cancel(s, d, rec.seq, "cancelled by shutdown")
         return self._done(rec, (0, None))
 

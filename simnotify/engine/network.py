@@ -160,6 +160,9 @@ class Network:
             dst.rx += nbytes
             n.raise_(dst, READ, 0, n.occur(dst, READ, f"{nbytes} urgent bytes arrived inline"))
         else:
+            if dst.oob and n.p.urgent_replaces_unread:  # the host keeps one urgent byte
+                self.world.bytes_dropped += dst.oob
+                dst.oob = 0
             dst.oob += nbytes
             n.raise_(dst, OOB, 0, n.occur(dst, OOB, f"{nbytes} urgent bytes arrived"))
         self.world.wake(dst)
@@ -191,11 +194,25 @@ class Network:
         dst.fin = True
         dst.close_err = 0
         n = self.notifier
-        if n.p.fd_close_waits_for_drain and dst.rx > 0:
+        p = n.p
+        if (
+            p.fd_close_waits_for_drain
+            and dst.rx > 0
+            and not (dst.shut_send and p.fd_close_at_once_when_both_shut)
+        ):
             dst.close_deferred = True  # R50: the FIN occurrence is dated at drain
         else:
             n.raise_(dst, CLOSE, 0, n.occur(dst, CLOSE, "peer closed gracefully (FIN)"))
         self.world.wake(dst)
+
+    def both_shut(self, s: UnderlyingSocket, cause: int) -> None:
+        """The local side shut down sending after a FIN withheld for unread data: the
+        connection is closed both ways, and a profile may report the FIN now."""
+        if s.close_deferred and self.notifier.p.fd_close_at_once_when_both_shut:
+            s.close_deferred = False
+            n = self.notifier
+            occ = n.occur(s, CLOSE, "peer closed gracefully (FIN), now shut both ways", cause)
+            n.raise_(s, CLOSE, 0, occ)
 
     def rx_drained(self, s: UnderlyingSocket, cause: int) -> None:
         """rx reached 0: a withheld FD_CLOSE is raised now (R50)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..profiles import Profile
-from ..winsock import BIT_NAMES, LEVEL, error_name, mask_names, mask_text
+from ..winsock import BIT_NAMES, CLOSE, LEVEL, error_name, mask_names, mask_text
 from .sockets import Descriptor, Registration, UnderlyingSocket
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ class Notifier:
             self.discard(s, s.record, cause, "discarded by WSAAsyncSelect")
         elif not is_msg and p.eventselect_clears_record:
             self.discard(s, s.record, cause, "cleared by WSAEventSelect")
-        if p.select_clears_latch:
+        if p.select_clears_latch and (is_msg or p.eventselect_clears_latch):
             s.latch = 0
         old = s.reg
         reg: Registration | None = None
@@ -211,6 +211,8 @@ class Notifier:
             self.set_event(event, s, last, cause)
         recheck = p.recheck_bits(is_msg) & mask
         if recheck:
+            if s.rst and not p.recheck_reports_close_after_reset:
+                recheck &= ~CLOSE
             for bit in p.post_order:
                 if recheck & bit and s.cond(bit):
                     self.raise_(s, bit, s.cond_err(bit), cause)
