@@ -35,7 +35,7 @@ from .sweep import SweepError, set_parameter, sweep
 from .trace import write_jsonl
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-PROFILE_CHOICES = ("observed", "documented", "both")
+PROFILE_CHOICES = ("observed", "documented", "wine", "both")
 
 
 class UserError(Exception):
@@ -466,6 +466,10 @@ def parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(func=cmd_schema)
+
+    from .crosscheck.command import add_parser as add_crosscheck  # its own package
+
+    add_crosscheck(sub)
     return ap
 
 
