@@ -63,6 +63,31 @@ class Profile:
     recv_reports_reset: bool
     #: an urgent byte arriving while one is unread replaces it (the host keeps one)
     urgent_replaces_unread: bool
+    #: a recv with MSG_OOB re-enables FD_READ as well as FD_OOB; false: FD_OOB only
+    oob_recv_reenables_read: bool
+    #: a normal recv that reaches the urgent mark drops the unread urgent byte (Linux)
+    normal_recv_drops_urgent: bool
+    #: data arriving while a process is blocked in recv on the socket goes to that recv
+    #: and raises no FD_READ (the pending request is served first)
+    pending_recv_takes_arriving_data: bool
+    #: a second WSASocket with a used protocol info fails with WSAEINVAL (R2)
+    protocol_info_single_use: bool
+    #: urgent data with SO_OOBINLINE raises FD_OOB as well as FD_READ
+    oobinline_also_reports_oob: bool
+    #: WSAEventSelect with mask 0 still fails WSAEINVAL for a dead event handle
+    eventselect_zero_mask_checks_event: bool
+    #: WSAAsyncSelect with a destroyed window fails WSAEINVAL (R31)
+    asyncselect_checks_window: bool
+    #: a reset discards the bytes not yet read (recv cannot get them)
+    reset_discards_unread_data: bool
+    #: a WSAAccept deferred by its condition function (CF_DEFER) re-enables FD_ACCEPT
+    deferred_accept_reenables: bool
+    #: WSAEnumNetworkEvents with a dead event handle fails WSA_INVALID_HANDLE (R71)
+    enum_checks_event_handle: bool
+    #: a wait-all WSAWaitForMultipleEvents naming one event twice fails (R77)
+    wait_all_rejects_duplicates: bool
+    #: shutdown(SD_RECEIVE) with unread data, or data arriving after it, resets (R83)
+    shutdown_receive_resets: bool
     #: with ``fd_close_waits_for_drain``, a FIN is reported at once all the same when the
     #: local side has shut down sending too (the connection is closed both ways)
     fd_close_at_once_when_both_shut: bool
@@ -113,6 +138,18 @@ DOCUMENTED = Profile(
     recv_reports_reset=True,
     urgent_replaces_unread=False,
     fd_close_at_once_when_both_shut=False,
+    oob_recv_reenables_read=True,
+    normal_recv_drops_urgent=False,
+    pending_recv_takes_arriving_data=False,
+    protocol_info_single_use=True,
+    oobinline_also_reports_oob=False,
+    eventselect_zero_mask_checks_event=False,
+    asyncselect_checks_window=True,
+    reset_discards_unread_data=True,
+    deferred_accept_reenables=False,
+    enum_checks_event_handle=True,
+    wait_all_rejects_duplicates=True,
+    shutdown_receive_resets=True,
 )
 
 OBSERVED = Profile(
@@ -146,6 +183,18 @@ OBSERVED = Profile(
     recv_reports_reset=True,
     urgent_replaces_unread=False,
     fd_close_at_once_when_both_shut=False,
+    oob_recv_reenables_read=True,
+    normal_recv_drops_urgent=False,
+    pending_recv_takes_arriving_data=False,
+    protocol_info_single_use=True,
+    oobinline_also_reports_oob=False,
+    eventselect_zero_mask_checks_event=False,
+    asyncselect_checks_window=True,
+    reset_discards_unread_data=True,
+    deferred_accept_reenables=False,
+    enum_checks_event_handle=True,
+    wait_all_rejects_duplicates=True,
+    shutdown_receive_resets=True,
 )
 
 #: Wine 8.0's known deviations from Windows: the decision points where ``wine`` differs
@@ -207,6 +256,74 @@ WINE_EVIDENCE: dict[str, str] = {
         "after the first recv(MSG_OOB), and todo_wine ok(ret == 1) for the second, about "
         "L7100, W20.6-W20.7)"
     ),
+    # Points no Windows test decides (observed's value is inferred there), where
+    # cross-checking shows what Wine does: tests/conformance/undecided/ (README there).
+    "eventselect_reports_current_conditions": (
+        "Wine's WSAEventSelect re-polls and reports every selected condition that is not "
+        "latched (server/sock.c, IOCTL_AFD_EVENT_SELECT then sock_wake_up). Where Windows "
+        "was tested the bits were latched and neither reports anything (W1, W15, W28); "
+        "after WSAAsyncSelect, or an occurrence dropped in message mode, Wine reports "
+        "(U08, U09: undecided on Windows)"
+    ),
+    "normal_recv_reenables_oob": (
+        "Wine's recv without MSG_OOB re-enables FD_READ only (server/sock.c recv_socket "
+        "clears READ, or OOB with MSG_OOB); observed's true is inferred, only recv(MSG_OOB) "
+        "was tested on Windows (W20); U07 shows Wine"
+    ),
+    "oob_recv_reenables_read": (
+        "Wine's recv(MSG_OOB) re-enables FD_OOB only, so a latched FD_READ stays latched "
+        "(server/sock.c recv_socket; U06); no Windows test decides it"
+    ),
+    "normal_recv_drops_urgent": (
+        "Wine's host (Linux TCP) drops an unread urgent byte once a normal recv reaches the "
+        "urgent mark: recv(MSG_OOB) then finds nothing (U07); no Windows test decides it"
+    ),
+    "pending_recv_takes_arriving_data": (
+        "a recv waiting on the socket (in Wine a blocking recv is an asynchronous request) "
+        "takes arriving data before any FD_READ is recorded (server/sock.c "
+        "sock_dispatch_asyncs; U11); on Windows the overlapped cases W19, W35, W37 and W38 "
+        "show the same for WSARecv"
+    ),
+    # Where Wine departs from Microsoft's documentation and no Windows test decides it:
+    # found by cross-checking the documented-rule files (tests/conformance/documented/);
+    # observed keeps the documented value, which no test on Windows has contradicted.
+    "protocol_info_single_use": (
+        "Wine's WSASocket accepts a protocol info a second time (its info carries a handle "
+        "already duplicated into the target); the docs say WSAEINVAL (R2; R02 files)"
+    ),
+    "oobinline_also_reports_oob": (
+        "Wine 8.0 reports urgent data as FD_OOB and FD_READ even with SO_OOBINLINE; the "
+        "docs say FD_READ only (R55; R04 and R55 files)"
+    ),
+    "eventselect_zero_mask_checks_event": (
+        "Wine's WSAEventSelect checks the event handle even with mask 0, so a dead one "
+        "fails WSAEINVAL and the registration stays; the docs say the handle is ignored "
+        "(R21; R21 file)"
+    ),
+    "asyncselect_checks_window": (
+        "Wine's WSAAsyncSelect accepts a destroyed window, and later posts go nowhere; the "
+        "docs say WSAEINVAL (R31; R31 file)"
+    ),
+    "reset_discards_unread_data": (
+        "on Wine's host (Linux TCP) bytes received before a reset can still be read; "
+        "Windows discards them (R51, R81; R51 reset-after-FIN file)"
+    ),
+    "deferred_accept_reenables": (
+        "Wine's WSAAccept deferred with CF_DEFER re-enables FD_ACCEPT, so it is posted "
+        "again; the docs say it is not (R58; R58 file)"
+    ),
+    "enum_checks_event_handle": (
+        "Wine's WSAEnumNetworkEvents with a dead event handle succeeds and takes the "
+        "record; the docs say it fails and changes nothing (R71, R79; R71 and R79 files)"
+    ),
+    "wait_all_rejects_duplicates": (
+        "Wine's wait-all WSAWaitForMultipleEvents accepts one event twice; the docs say "
+        "WSA_INVALID_PARAMETER (R77; R77 duplicate-handle file)"
+    ),
+    "shutdown_receive_resets": (
+        "Wine's host (Linux TCP) does not reset a connection for shutdown(SD_RECEIVE) with "
+        "unread data, nor for data arriving after it; the docs say it does (R83; R83 files)"
+    ),
 }
 
 #: observed with Wine 8.0's deviations (WINE_EVIDENCE)
@@ -222,6 +339,20 @@ WINE = replace(
     shutdown_both_cancels_registration=True,
     urgent_replaces_unread=True,
     fd_close_at_once_when_both_shut=True,
+    eventselect_reports_current_conditions=True,
+    normal_recv_reenables_oob=False,
+    oob_recv_reenables_read=False,
+    normal_recv_drops_urgent=True,
+    pending_recv_takes_arriving_data=True,
+    protocol_info_single_use=False,
+    oobinline_also_reports_oob=True,
+    eventselect_zero_mask_checks_event=True,
+    asyncselect_checks_window=False,
+    reset_discards_unread_data=False,
+    deferred_accept_reenables=True,
+    enum_checks_event_handle=False,
+    wait_all_rejects_duplicates=False,
+    shutdown_receive_resets=False,
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (OBSERVED, DOCUMENTED, WINE)}

@@ -415,7 +415,7 @@ class Builder:
         name = _desc_name(rec, args)
         status = _error_of(rec.error)
         plain = Outcome(status, None)
-        key: tuple[Any, ...] = (rec.descriptor, tuple(sorted((k, str(v)) for k, v in args.items())))
+        key: tuple[Any, ...] = (tuple(sorted((k, str(v)) for k, v in args.items())),)
         create = " create=1" if new_socket else ""
         if call == "socket":
             return f"socket name={rec.result or args.get('as')}", "status", plain, key

@@ -131,15 +131,31 @@ class Network:
 
     def _data_arrival(self, src: UnderlyingSocket, dst: UnderlyingSocket, nbytes: int) -> None:
         src.inflight -= nbytes
-        if dst.closed or dst.shut_recv or dst.aborted or dst.rst:
+        refused = dst.shut_recv and self.notifier.p.shutdown_receive_resets
+        if dst.closed or refused or dst.aborted or dst.rst:
             self.world.bytes_dropped += nbytes
             if not dst.rst:
                 self._reset_from(dst)
             return
         dst.rx += nbytes
         n = self.notifier
-        n.raise_(dst, READ, 0, n.occur(dst, READ, f"{nbytes} bytes arrived"))
+        occ = n.occur(dst, READ, f"{nbytes} bytes arrived")
+        if n.p.pending_recv_takes_arriving_data and self._recv_waiting(dst):
+            # the recv waiting on the socket takes the bytes before they are reported
+            self.world.emit(
+                "suppress", None, None, dst.id, "FD_READ", occ, "taken by a pending recv"
+            )
+        else:
+            n.raise_(dst, READ, 0, occ)
         self.world.wake(dst)
+
+    @staticmethod
+    def _recv_waiting(s: UnderlyingSocket) -> bool:
+        """A process is blocked in a (normal) recv on ``s``."""
+        return any(
+            p.blocked is not None and p.blocked.startswith("recv(") and "MSG_OOB" not in p.blocked
+            for p in s.waiters
+        )
 
     def send_urgent(self, src: UnderlyingSocket, nbytes: int) -> None:
         """MSG_OOB data travels in order but outside the receive window."""
@@ -158,6 +174,8 @@ class Network:
         n = self.notifier
         if dst.oobinline:
             dst.rx += nbytes
+            if n.p.oobinline_also_reports_oob:
+                n.raise_(dst, OOB, 0, n.occur(dst, OOB, f"{nbytes} urgent bytes arrived inline"))
             n.raise_(dst, READ, 0, n.occur(dst, READ, f"{nbytes} urgent bytes arrived inline"))
         else:
             if dst.oob and n.p.urgent_replaces_unread:  # the host keeps one urgent byte
@@ -240,9 +258,11 @@ class Network:
         if dst.rst or dst.closed:
             return
         dst.rst = True
-        dropped = dst.rx + dst.oob + dst.sndq
-        self.world.bytes_dropped += dropped
-        dst.rx = dst.oob = dst.sndq = 0
+        self.world.bytes_dropped += dst.sndq
+        dst.sndq = 0
+        if self.notifier.p.reset_discards_unread_data:
+            self.world.bytes_dropped += dst.rx + dst.oob
+            dst.rx = dst.oob = 0
         dst.close_deferred = False
         dst.close_err = self.notifier.p.fd_close_error_on_reset
         n = self.notifier
