@@ -179,6 +179,8 @@ class Classifier:
         self.peers = peers
         self._predictions: dict[str, dict[str, Step]] = {}
         self._mine: list[Step] = []
+        self._compared: list[Compared] = []
+        self._broken: dict[str, bool] = {}
         self.marked: dict[frozenset[str], str] = {}  # connection -> the step that marked it
 
     def _predicted(self, key: str, profile: Profile) -> dict[str, Step]:
@@ -204,6 +206,7 @@ class Classifier:
     def classify(self, compared: Sequence[Compared]) -> list[Difference]:
         """The differences among ``compared`` (in script order), each with its class."""
         self._mine = [c.step for c in compared]
+        self._compared = list(compared)
         out: list[Difference] = []
         for c in compared:
             step = c.step
@@ -234,15 +237,31 @@ class Classifier:
             return None
         if self.profile != OBSERVED and self._predicts("observed", OBSERVED, c):
             return None  # observed Windows behaviour, not a Wine deviation
+        differing = [n for n in WINE_EVIDENCE if getattr(self.profile, n) != getattr(WINE, n)]
+        # a deviation explains the step if switching it alone gives Wine's answer here
+        # without losing any step that agreed
         cited = [
             name
-            for name in WINE_EVIDENCE
-            if getattr(self.profile, name) != getattr(WINE, name)
-            and self._predicts(name, replace(self.profile, **{name: getattr(WINE, name)}), c)
+            for name in differing
+            if self._predicts(name, self._variant(name), c) and not self._breaks(name)
         ]
         if not cited:  # only the deviations together predict it
-            cited = [n for n in WINE_EVIDENCE if getattr(self.profile, n) != getattr(WINE, n)]
+            cited = differing
         return f"the wine profile predicts it: {', '.join(cited)}", tuple(cited)
+
+    def _variant(self, name: str) -> Profile:
+        return replace(self.profile, **{name: getattr(WINE, name)})
+
+    def _breaks(self, name: str) -> bool:
+        """Whether switching one deviation loses a step where the two sides agreed."""
+        if name not in self._broken:
+            steps = self._predicted(name, self._variant(name))
+            self._broken[name] = any(
+                (alt := steps.get(c.step.id)) is None or not agrees(alt, alt.expected, c.other)
+                for c in self._compared
+                if c.agrees and c.step.seq >= 0
+            )
+        return self._broken[name]
 
     def _predicts(self, key: str, profile: Profile, c: Compared) -> bool:
         """Whether a run under ``profile`` gives, at this step, the other side's answer."""

@@ -21,7 +21,7 @@ from ..profiles import PROFILES, WINE_EVIDENCE, get_profile
 from ..scenario import ScenarioError, build, load
 from .check import CLASSES, UNEXPLAINED, FileReport, compare_transcript, crosscheck_plan, script_for
 from .script import SETTLE_MS
-from .transcript import TranscriptError, check_matches, parse_transcript
+from .transcript import TranscriptError, check_matches, decode_transcript, parse_transcript
 from .wine import Wine, WineUnavailable, build_interpreter, wine_session
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -43,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "difference as known (a Wine deviation the wine profile models), environment "
         "(buffer sizes) or unexplained.",
     )
-    cc.add_argument("files", nargs="+", metavar="FILE")
+    cc.add_argument("files", nargs="*", metavar="FILE")
     cc.add_argument("--against", choices=AGAINST, default="wine", help="where to run (wine)")
     cc.add_argument(
         "--profile",
@@ -119,11 +119,15 @@ def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
 def _crosscheck(args: argparse.Namespace, out: TextIO) -> int:
     if args.settle < 0:
         raise _BadInput(f"--settle {args.settle}: must be 0 or more milliseconds")
+    if not args.files and not args.build_interp:
+        raise _BadInput("crosscheck: give at least one scenario FILE (or --build-interp EXE)")
     plans = _load(args.files)
     profile = get_profile(args.profile)
     if args.build_interp:
         exe = build_interpreter(Path(args.build_interp))
         print(f"interpreter written to {exe}", file=out)
+        if not plans:
+            return EXIT_OK
     if args.record:
         return _record(plans, args, out)
     if args.transcript:
@@ -154,9 +158,11 @@ def _wine() -> Iterator[Wine]:
 def _from_transcript(plan: Plan, args: argparse.Namespace) -> FileReport:
     path = args.transcript
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = decode_transcript(Path(path).read_bytes())
     except FileNotFoundError:
         raise _BadInput(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise _BadInput(f"{path}: is a directory, not a transcript") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise _BadInput(f"{path}: cannot read it: {exc}") from None
     profile = get_profile(args.profile)

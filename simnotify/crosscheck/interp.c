@@ -1,25 +1,39 @@
 /*
- * simnotify cross-check interpreter: runs Winsock calls named by a line protocol.
+ * simnotify cross-check interpreter: runs the Winsock calls a line protocol names.
  *
- * Part of simnotify (MIT licence). Build with a Windows C compiler, for example
- *     x86_64-w64-mingw32-gcc -O2 -o simnotify-interp.exe interp.c -lws2_32
- * or, on Windows, cl /O2 interp.c ws2_32.lib user32.lib
+ * Part of simnotify (MIT licence). Build it with a Windows C compiler:
+ *     x86_64-w64-mingw32-gcc -O2 -o simnotify-interp.exe interp.c -lws2_32 -luser32
+ *     cl /O2 interp.c ws2_32.lib user32.lib                    (Visual Studio prompt)
  *
- * Two modes.
+ * Coordinator mode, what a user runs:  simnotify-interp --run SCRIPT [TRANSCRIPT]
+ * starts one child per "process NAME" line of SCRIPT (a copy of this program), sends each
+ * "NAME ID COMMAND" line to its child in file order, fills in $VARIABLES kept from earlier
+ * replies (">VAR=FIELD" keeps a reply's FIELD=value), obeys "sleep MS", "timeout MS" and
+ * "end", and writes the transcript, every command line with " => " and its reply, to
+ * TRANSCRIPT (or to standard output). "ID start COMMAND" sends without waiting; a later
+ * "ID finish [MS]" collects that reply. `simnotify crosscheck --record` writes scripts.
  *
- * Child mode (--child NAME): one simulated process. It reads one command per line on
- * stdin and answers each with exactly one line on stdout:
+ * Child mode (--child): one simulated process. One command per line on stdin, one reply
+ * per line on stdout:
  *     OK [RESULT] [key=value ...]      the call succeeded
- *     ERR NAME [key=value ...]         the call failed with Winsock error NAME
+ *     ERR NAME [key=value ...]         it failed with Winsock error NAME (or a number)
  *     BAD TEXT                         the command itself was malformed
- * Sockets, event objects and windows are named by the scenario's own names, so the
- * driver never sees a handle value; messages report their wParam as a socket name.
- *
- * Coordinator mode (--run SCRIPT): starts one child per "process" line of SCRIPT, feeds
- * each command line to its child in file order, substitutes $VARIABLES taken from earlier
- * replies, and writes the transcript (every command with its reply) to stdout. This is
- * what a user runs on a Windows machine to record ground truth; the Python driver runs
- * the same mode under Wine.
+ * Sockets, event objects, windows and messages are named by the scenario's own names
+ * (created on first use), so no handle value ever appears in a script. Commands:
+ *     socket name=N | listen name=N backlog=B [create=1] (binds 127.0.0.1:0; port=P)
+ *     connect name=N port=P [create=1] | accept name=L as=N [defer=1]
+ *     send name=N bytes=K [oob=1] [fill=1: send again until WSAEWOULDBLOCK]
+ *     recv name=N bytes=K|all [peek=1] [oob=1] [bad=1: an invalid buffer pointer]
+ *     shutdown name=N how=send|receive|both | close name=N [abortive=1]
+ *     asyncselect name=N window=W msg=M mask=X | eventselect name=N event=E|- mask=X
+ *     enum name=N event=E|- (FD_X:ERROR,...) | wait events=E1,E2 [all=1] (timeout 0)
+ *     createevent|setevent|resetevent|closeevent event=E
+ *     take (one queued socket message of any window: WINDOW:FD_X:ERROR@SOCKET)
+ *     peek window=W (all of one window's) | destroy window=W
+ *     dup name=N pid=P (info=HEX) | import as=N info=HEX|-
+ *     fionbio name=N value=0|1 | fionread name=N
+ *     setopt name=N opt=linger|oobinline value=A[,B] | getopt name=N opt=...
+ *     refusedport | version | exit (closes everything, then ends) | quit
  */
 
 #define WIN32_LEAN_AND_MEAN
@@ -1036,19 +1050,21 @@ static void trim(char *s)
     while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ')) s[--n] = 0;
 }
 
-static int coordinator_main(const char *path)
+static int coordinator_main(const char *path, const char *out_path)
 {
     static char line[LINE_MAX_LEN], work[LINE_MAX_LEN], sub[LINE_MAX_LEN];
     static char answer[LINE_MAX_LEN];
     DWORD timeout_ms = 10000;
     FILE *f = fopen(path, "rb");
+    FILE *out = stdout;
     if (!f) die("%s: cannot open the script", path);
+    if (out_path && !(out = fopen(out_path, "wb"))) die("%s: cannot write the transcript", out_path);
     if (!fgets(line, sizeof line, f) || strncmp(line, "simnotify-crosscheck-script 1", 29))
         die("%s: not a simnotify cross-check script (first line)", path);
-    printf("simnotify-transcript 1\n");
-    printf("system %s\n", system_description());
-    printf("interp %s\n", INTERP_VERSION);
-    fflush(stdout);
+    fprintf(out, "simnotify-transcript 1\n");
+    fprintf(out, "system %s\n", system_description());
+    fprintf(out, "interp %s\n", INTERP_VERSION);
+    fflush(out);
     while (fgets(line, sizeof line, f)) {
         trim(line);
         if (!line[0] || line[0] == '#') continue;
@@ -1103,8 +1119,8 @@ static int coordinator_main(const char *path)
             char value[LINE_MAX_LEN];
             if (reply_field(answer, field, value, sizeof value)) set_var(capture, value);
         }
-        printf("%s => %s\n", line, answer);
-        fflush(stdout);
+        fprintf(out, "%s => %s\n", line, answer);
+        fflush(out);
     }
     fclose(f);
     for (int i = 0; i < nchildren; i++) send_line(&children[i], "quit");
@@ -1113,8 +1129,9 @@ static int coordinator_main(const char *path)
             TerminateProcess(children[i].process, 1);
         CloseHandle(children[i].process);
     }
-    printf("end\n");
-    fflush(stdout);
+    fprintf(out, "end\n");
+    fflush(out);
+    if (out != stdout) fclose(out);
     return 0;
 }
 
@@ -1124,15 +1141,18 @@ int main(int argc, char **argv)
     _setmode(_fileno(stdin), _O_BINARY);
     _setmode(_fileno(stdout), _O_BINARY);
     if (WSAStartup(MAKEWORD(2, 2), &wsa)) die("WSAStartup failed");
-    if (argc == 3 && !strcmp(argv[1], "--run")) return coordinator_main(argv[2]);
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--run"))
+        return coordinator_main(argv[2], argc == 4 ? argv[3] : NULL);
     if (argc >= 2 && !strcmp(argv[1], "--child")) return child_main();
     if (argc == 2 && !strcmp(argv[1], "--version")) {
         printf("%s interp=%s\n", system_description(), INTERP_VERSION);
         return 0;
     }
     fprintf(stderr,
-            "usage: %s --run SCRIPT > TRANSCRIPT   (record a transcript)\n"
-            "       %s --child                     (one process; commands on stdin)\n",
-            argv[0], argv[0]);
+            "usage: %s --run SCRIPT [TRANSCRIPT]   (run a script; the transcript goes to\n"
+            "                                        TRANSCRIPT, or to standard output)\n"
+            "       %s --child                     (one process; commands on stdin)\n"
+            "       %s --version\n",
+            argv[0], argv[0], argv[0]);
     return 2;
 }

@@ -189,7 +189,8 @@ class Builder:
         self.used_infos: set[str] = set()
         self.starts: dict[int, TraceRecord] = {}  # block seq -> the call it starts
         self.started: set[int] = set()  # call seqs already started
-        self._pending: dict[int, tuple[str, Outcome, Any]] = {}  # started, not finished
+        self._pending: dict[int, tuple[str, str, Outcome, Any]] = {}  # started, not finished
+        self.count = 0
         self.unfinished: dict[str, TraceRecord] = {}  # still blocked in a socket call
         self.targets: dict[str, list[str]] = {}  # "MSG P.w" / "EVT P.e" -> sockets registered
 
@@ -227,12 +228,20 @@ class Builder:
             if rec.socket not in socks:
                 socks.append(rec.socket)
 
-    def _step(self, rec: TraceRecord, call: str, kind: str, expected: Outcome, key: Any) -> None:
+    def _next_id(self) -> str:
+        """Line ids count the replayed steps: the same commands give the same script under
+        any profile, so a transcript recorded once answers each of them."""
+        self.count += 1
+        return str(self.count)
+
+    def _step(
+        self, ident: str, rec: TraceRecord, call: str, kind: str, expected: Outcome, key: Any
+    ) -> None:
         tag = rec.data.get("id") if rec.data else None
         label = _label(rec) if call != "take" else f"{rec.process}: GetMessage loop takes"
         self.script.steps.append(
             Step(
-                str(rec.seq),
+                ident,
                 str(rec.process),
                 call,
                 kind,
@@ -317,31 +326,29 @@ class Builder:
     def _call(self, rec: TraceRecord, start: bool = False, new_socket: bool = False) -> None:
         call = str(rec.call)
         if not start and rec.seq in self.started:
-            self._line(str(rec.process), str(rec.seq), "finish")
-            self._finish_step(rec)
+            ident, kind, expected, key = self._pending.pop(rec.seq)
+            self._line(str(rec.process), ident, "finish")
+            self._step(ident, rec, call, kind, expected, key)
             self._acted(call)
             return
-        made = self._command(rec, new_socket or (start and self._creates(rec)))
+        ident = self._next_id()
+        made = self._command(rec, new_socket or (start and self._creates(rec)), ident)
         if made is None:
             return
         command, kind, expected, key = made
         self._settle(call)
         if start:
             self.started.add(rec.seq)
-            self._line(str(rec.process), str(rec.seq), f"start {command}")
-            self._pending[rec.seq] = (kind, expected, key)
+            self._line(str(rec.process), ident, f"start {command}")
+            self._pending[rec.seq] = (ident, kind, expected, key)
             self.dirty = True
             return
-        self._line(str(rec.process), str(rec.seq), command)
-        self._step(rec, call, kind, expected, key)
+        self._line(str(rec.process), ident, command)
+        self._step(ident, rec, call, kind, expected, key)
         self._acted(call)
 
     def _creates(self, rec: TraceRecord) -> bool:
         return bool(rec.socket) and rec.socket not in self.seen_sockets
-
-    def _finish_step(self, rec: TraceRecord) -> None:
-        kind, expected, key = self._pending.pop(rec.seq)
-        self._step(rec, str(rec.call), kind, expected, key)
 
     def _take(self, rec: TraceRecord) -> None:
         m = _MESSAGE_FROM.match(rec.detail)
@@ -349,9 +356,10 @@ class Builder:
         error = m.group(2) if m else None
         wparam = rec.descriptor.split(".", 1)[1] if rec.descriptor else "?"
         self._settle("take")
-        self._line(str(rec.process), str(rec.seq), "take")
+        ident = self._next_id()
+        self._line(str(rec.process), ident, "take")
         entry = f"{window}:{_entry(str(rec.event), error, wparam)}"
-        self._step(rec, "take", "take", Outcome("ok", entry), ())
+        self._step(ident, rec, "take", "take", Outcome("ok", entry), ())
 
     def _still_blocked(self, trace: Sequence[TraceRecord]) -> None:
         """At the end: loops still waiting must find nothing on Wine either, and socket
@@ -407,7 +415,9 @@ class Builder:
 
     # -- one call ----------------------------------------------------------------------
 
-    def _command(self, rec: TraceRecord, new_socket: bool) -> tuple[str, str, Outcome, Any] | None:
+    def _command(
+        self, rec: TraceRecord, new_socket: bool, ident: str
+    ) -> tuple[str, str, Outcome, Any] | None:
         """The interpreter command for a call record, how its reply compares, and what
         simnotify got."""
         call = str(rec.call)
@@ -500,7 +510,7 @@ class Builder:
             target = args.get("target")
             known = any(p.name == target for p in self.plan.processes)
             pid = f"$pid.{target}" if known else "0"
-            var = f"info.{rec.seq}"
+            var = f"info.{ident}"
             if status == "ok":
                 info_name = str(args.get("protocol_info") or args.get("as") or args.get("socket"))
                 self.infos.append((str(target), info_name, rec.socket, var))

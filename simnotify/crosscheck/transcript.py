@@ -42,6 +42,13 @@ class Transcript:
         return self.replies.get(line)
 
 
+def decode_transcript(data: bytes) -> str:
+    """Transcript bytes as text: UTF-8, or UTF-16 with its mark (PowerShell's ``>``)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
 def parse_transcript(text: str, source: str = "<transcript>") -> Transcript:
     """Read a transcript; a malformed one raises TranscriptError naming its line."""
     rows = text.splitlines()
