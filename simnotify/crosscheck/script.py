@@ -166,6 +166,8 @@ def _label(rec: TraceRecord) -> str:
     for k, v in args.items():
         if k == "socket":
             continue
+        if k == "bytes" and v == -1:
+            v = "all"
         if isinstance(v, list):
             v = "|".join(str(x) for x in v) or "0"
         parts.append(f"{k}={v}")
