@@ -106,7 +106,7 @@ def agrees(step: Step, expected: Outcome, other: Outcome) -> bool:
     if step.kind == "unsized" or step.kind == "status":
         return True
     if step.kind == "some":
-        return (expected.value == 0) == (other.value == 0)
+        return bool((expected.value == 0) == (other.value == 0))
     return bool(expected.value == other.value)
 
 

@@ -429,6 +429,8 @@ class Builder:
         plain = Outcome(status, None)
         key: tuple[Any, ...] = (tuple(sorted((k, str(v)) for k, v in args.items())),)
         create = " create=1" if new_socket else ""
+        value: Any  # what simnotify got, in the step kind's shape
+        var: str | None
         if call == "socket":
             return f"socket name={rec.result or args.get('as')}", "status", plain, key
         if call == "listen":
@@ -498,7 +500,7 @@ class Builder:
                 return f"wait events={handles}", "signalled", Outcome(status, "signalled"), key
             wait_all = " all=1" if args.get("wait_all") else ""
             names = ",".join(_names(handles))
-            value: Any = rec.result if status == "ok" else None
+            value = rec.result if status == "ok" else None
             return f"wait events={names}{wait_all}", "wait", Outcome(status, value), key
         if call == "PeekMessage":
             window = args.get("window", "main")
