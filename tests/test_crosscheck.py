@@ -144,7 +144,7 @@ server = "A.s"
 def test_script_connects_pairs_for_real_before_any_step() -> None:
     lines = script_of(PAIR)
     assert lines[0] == "simnotify-crosscheck-script 1"
-    assert "process A" in lines and "process peer" in lines
+    assert "@process A" in lines and "@process peer" in lines
     first_step = next(i for i, ln in enumerate(lines) if "asyncselect" in ln)
     setup = [ln for ln in lines[:first_step] if ln.startswith(("A pair1", "peer pair1"))]
     assert setup == [
@@ -156,9 +156,9 @@ def test_script_connects_pairs_for_real_before_any_step() -> None:
 
 
 def test_script_settles_before_an_observation_that_follows_an_action_only() -> None:
-    lines = [ln for ln in script_of(PAIR) if not ln.startswith(("#", "process"))]
+    lines = [ln for ln in script_of(PAIR) if not ln.startswith(("#", "@process"))]
     select = next(i for i, ln in enumerate(lines) if "asyncselect" in ln)
-    assert lines[select + 1] == "sleep 10"  # the peek follows an action
+    assert lines[select + 1] == "@sleep 10"  # the peek follows an action
     assert "peek window=w" in lines[select + 2]
     create = next(i for i, ln in enumerate(lines) if "createevent" in ln)
     assert "setevent event=x" in lines[create + 1]  # local calls need no wait
@@ -197,6 +197,17 @@ steps = [
     dup = next(ln for ln in lines if " dup name=n pid=$pid.B " in ln)
     var = dup.rsplit(">", 1)[1].split("=")[0]
     assert any(ln.startswith("B ") and f"import as=n info=${var}" in ln for ln in lines)
+
+
+def test_processes_named_like_directives_are_still_processes() -> None:
+    text = PAIR.replace('"A', '"end').replace('"peer', '"sleep').replace("A.s", "end.s")
+    text = text.replace("peer.c", "sleep.c").replace("[processes.A]", "[processes.end]")
+    text = text.replace("[processes.peer]", "[processes.sleep]")
+    script = script_for(build(sn.loads(text)), WINE)
+    assert "@process end" in script.lines and "@process sleep" in script.lines
+    commands = script.command_lines()
+    assert any(ln.startswith("end ") for ln in commands)
+    assert any(ln.startswith("sleep ") for ln in commands)
 
 
 def test_a_send_that_simnotify_says_would_block_fills_the_buffer_on_the_other_side() -> None:
@@ -391,7 +402,7 @@ def test_record_writes_the_script_a_transcript_answers(
     code, out, _ = run_cli(capsys, "crosscheck", "--record", str(U09), "-o", str(out_file))
     assert code == 0 and "script written to" in out
     script = out_file.read_text()
-    assert script.startswith("simnotify-crosscheck-script 1\n") and script.endswith("end\n")
+    assert script.startswith("simnotify-crosscheck-script 1\n") and script.endswith("@end\n")
     transcript = parse_transcript(transcript_of(U09).read_text())
     echoed = [cmd for _, cmd in transcript.lines]
     assert echoed == [ln for ln in script.splitlines() if ln in transcript.replies]

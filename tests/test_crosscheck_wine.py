@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import simnotify as sn
 from simnotify.cli import main
 from simnotify.crosscheck.check import FileReport, crosscheck_plan
 from simnotify.crosscheck.wine import Wine, WineUnavailable, wine_session
@@ -99,6 +100,26 @@ def test_under_observed_every_difference_is_a_known_deviation_or_the_environment
     assert not _unexplained(report), "\n".join(_unexplained(report))
     cited = {s for d in report.differences if d.klass == "known" for s in d.sources}
     assert cited == TODO_WINE.get(path.stem, set()), [d.where() for d in report.differences]
+
+
+def test_processes_named_like_script_directives_run_on_wine(wine: Wine) -> None:
+    text = """
+format = "simnotify/1"
+name = "directive-names"
+until = "10ms"
+steps = [
+  { at = "1ms", process = "end", call = "WSAAsyncSelect", socket = "s", window = "w", events = ["FD_READ"] },
+  { at = "2ms", process = "sleep", call = "send", socket = "c", bytes = 5 },
+  { at = "3ms", process = "end", call = "PeekMessage", window = "w", expect = ["FD_READ@s"] },
+]
+[[connection]]
+client = "sleep.c"
+server = "end.s"
+[processes.end]
+[processes.sleep]
+"""
+    report = crosscheck_plan(build(sn.loads(text)), WINE, wine.run_script)
+    assert (report.compared, report.agreed) == (3, 3)
 
 
 def test_the_command_runs_files_on_wine_and_prints_the_steps_compared(

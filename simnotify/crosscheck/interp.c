@@ -6,10 +6,10 @@
  *     cl /O2 interp.c ws2_32.lib user32.lib                    (Visual Studio prompt)
  *
  * Coordinator mode, what a user runs:  simnotify-interp --run SCRIPT [TRANSCRIPT]
- * starts one child per "process NAME" line of SCRIPT (a copy of this program), sends each
+ * starts one child per "@process NAME" line of SCRIPT (a copy of this program), sends each
  * "NAME ID COMMAND" line to its child in file order, fills in $VARIABLES kept from earlier
- * replies (">VAR=FIELD" keeps a reply's FIELD=value), obeys "sleep MS", "timeout MS" and
- * "end", and writes the transcript, every command line with " => " and its reply, to
+ * replies (">VAR=FIELD" keeps a reply's FIELD=value), obeys "@sleep MS", "@timeout MS" and
+ * "@end", and writes the transcript, every command line with " => " and its reply, to
  * TRANSCRIPT (or to standard output). "ID start COMMAND" sends without waiting; a later
  * "ID finish [MS]" collects that reply. `simnotify crosscheck --record` writes scripts.
  *
@@ -1072,19 +1072,20 @@ static int coordinator_main(const char *path, const char *out_path)
         char *save = NULL;
         char *first = strtok_r(work, " ", &save);
         char *rest = save;
-        if (!strcmp(first, "process")) {
+        if (!strcmp(first, "@process")) {
             spawn(rest);
             continue;
         }
-        if (!strcmp(first, "sleep")) {
+        if (!strcmp(first, "@sleep")) {
             Sleep((DWORD)strtoul(rest, NULL, 10));
             continue;
         }
-        if (!strcmp(first, "timeout")) {
+        if (!strcmp(first, "@timeout")) {
             timeout_ms = (DWORD)strtoul(rest, NULL, 10);
             continue;
         }
-        if (!strcmp(first, "end")) break;
+        if (!strcmp(first, "@end")) break;
+        if (first[0] == '@') die("%s: unknown directive: %s", path, line);
         /* PROC ID [start|finish [MS]] COMMAND ... [>VAR=FIELD] */
         struct child *c = child_named(first);
         char *id = strtok_r(NULL, " ", &save);

@@ -9,7 +9,8 @@ follows an action the script sleeps, so Wine's server has seen the host socket c
 
 Script lines are ``PROC ID COMMAND key=value ...``; ``>VAR=FIELD`` keeps a field of the
 reply and ``$VAR`` uses it (ports, process ids, protocol infos), so the same script runs
-on any machine. The interpreter's reply grammar is in ``interp.c``.
+on any machine. Directives start with ``@`` (``@process``, ``@sleep``, ``@end``), which no
+scenario name can. The interpreter's reply grammar is in ``interp.c``.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class Script:
 
 
 def _directive(line: str) -> bool:
-    return line.startswith(("#", "process ", "sleep ", "timeout ", "end", SCRIPT_MAGIC))
+    return line.startswith(("#", "@", SCRIPT_MAGIC))
 
 
 def _mask(names: Any) -> str:
@@ -204,7 +205,7 @@ class Builder:
     def _settle(self, call: str) -> None:
         """Sleep before anything but a local call once an action has happened."""
         if self.dirty and call not in LOCAL:
-            self.script.lines.append(f"sleep {self.settle_ms}")
+            self.script.lines.append(f"@sleep {self.settle_ms}")
             self.dirty = False
 
     def _acted(self, call: str) -> None:
@@ -266,7 +267,7 @@ class Builder:
         lines.append(SCRIPT_MAGIC)
         lines.append(f"# scenario {self.plan.name} ({self.plan.source}) under {self.run.profile}")
         for proc in self.plan.processes:
-            lines.append(f"process {proc.name}")
+            lines.append(f"@process {proc.name}")
         for proc in self.plan.processes:  # every child up and answering before anything
             self._line(proc.name, "hello", "version")
         first = self.plan.processes[0].name
@@ -292,7 +293,7 @@ class Builder:
             if rec.socket:
                 self.seen_sockets.add(rec.socket)
         self._still_blocked(trace)
-        lines.append("end")
+        lines.append("@end")
         return self.script
 
     def _connections(self) -> None:
