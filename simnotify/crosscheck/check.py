@@ -23,18 +23,21 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.world import World
 from ..plan import Plan
 from ..profiles import OBSERVED, WINE, WINE_EVIDENCE, Profile
 from ..units import format_time
-from .compare import Compared, agrees, compare_steps, outcome_of
+from .compare import Compared, agrees, compare_steps
 from .script import Run, Script, Step, build_script
 from .transcript import Transcript
 
 KNOWN, ENVIRONMENT, UNEXPLAINED = "known", "environment", "unexplained"
 CLASSES = (KNOWN, ENVIRONMENT, UNEXPLAINED)
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
 
 _HANDLE = re.compile(r"@#([0-9a-f]+)")
 
@@ -320,29 +323,20 @@ def compare_transcript(
 
 
 def crosscheck_plan(
-    plan: Plan,
+    scenario: Plan | Scenario,
     profile: Profile,
     run_script: Callable[[str], str],
     settle_ms: int | None = None,
 ) -> FileReport:
-    """Build the script, run it (``run_script``: text -> transcript text), compare."""
+    """Build the script, run it (``run_script``: text -> transcript text, e.g.
+    ``Wine.run_script``), compare and classify."""
+    from ..runner import to_plan
     from .transcript import parse_transcript
 
+    plan = to_plan(scenario)
     started = time.monotonic()
     script = script_for(plan, profile, settle_ms)
     transcript = parse_transcript(run_script(script.text()), f"<{plan.name} transcript>")
     report = compare_transcript(plan, profile, script, transcript, transcript.system)
     report.seconds = time.monotonic() - started
     return report
-
-
-__all__ = [
-    "CLASSES",
-    "Difference",
-    "FileReport",
-    "compare_transcript",
-    "crosscheck_plan",
-    "outcome_of",
-    "script_for",
-    "simulate",
-]
