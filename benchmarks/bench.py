@@ -76,8 +76,8 @@ def stress_text(pairs: int = 50, per_pair: int = 10, until: str = "40ms") -> str
 
 
 def stress_plan(servers: int = 100, per_server: int = 10, arrivals: int = 100_000) -> Plan:
-    """The engine stress plan of earlier versions (its behaviour is pinned by
-    tests/test_behaviour.py): ``servers`` processes (half message loops, half event loops), ``per_server`` sockets
+    """The engine stress plan of earlier versions, pinned by tests/test_behaviour.py:
+    ``servers`` processes (half message loops, half event loops), ``per_server`` sockets
     each, and one peer sending ``arrivals`` small segments round-robin over all sockets."""
     procs = [ProcessPlan("peer")]
     conns: list[ConnectionPlan] = []

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 PICTURES = (".png", ".svg")
 BUNDLED_NOTE = ", nor a bundled scenario of that name (simnotify list)"
-PROFILE_CHOICES = ("observed", "documented", "both")
+PROFILE_CHOICES = ("observed", "documented", "wine", "both")
 
 
 class UserError(Exception):
@@ -541,6 +541,10 @@ def parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(func=cmd_schema)
+
+    from .crosscheck.command import add_parser as add_crosscheck  # its own package
+
+    add_crosscheck(sub)
     return ap
 
 

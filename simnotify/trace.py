@@ -53,6 +53,7 @@ class Reason(StrEnum):
     SPACE_FREED = "space_freed"  #: send-buffer room after WSAEWOULDBLOCK
     FIN = "fin"  #: the peer closed gracefully
     FIN_DRAINED = "fin_drained"  #: a withheld FIN, dated when the unread data was read
+    FIN_BOTH_SHUT = "fin_both_shut"  #: a withheld FIN, dated when the local side shut down too
     RST = "rst"  #: the peer reset the connection
     # record
     NOTIFIED = "notified"  #: recorded for the registration in effect (it selects the bit)
@@ -68,6 +69,7 @@ class Reason(StrEnum):
     NOT_IN_MASK = "not_in_mask"  #: dropped: the registration does not select it
     WINDOW_DESTROYED = "window_destroyed"  #: the registration's window is gone
     EVENT_CLOSED = "event_closed"  #: the registration's event object is closed
+    TAKEN_BY_PENDING_RECV = "taken_by_pending_recv"  #: a blocked recv took the data first
     # discard
     DISCARDED_BY_ASYNCSELECT = "discarded_by_asyncselect"
     CLEARED_BY_EVENTSELECT = "cleared_by_eventselect"
@@ -261,6 +263,7 @@ _OCCUR = {
     Reason.SPACE_FREED: "send buffer has room again",
     Reason.FIN: "peer closed gracefully (FIN)",
     Reason.FIN_DRAINED: "peer closed gracefully (FIN), unread data now drained",
+    Reason.FIN_BOTH_SHUT: "peer closed gracefully (FIN), now shut both ways",
     Reason.RST: "connection reset by peer (RST)",
 }
 _RECORD = {
@@ -335,6 +338,8 @@ def detail(rec: TraceRecord) -> str:
             return f"dropped: not in the mask ({mask_text(data['mask'])})"
         if why is Reason.WINDOW_DESTROYED:
             return "window destroyed"
+        if why is Reason.TAKEN_BY_PENDING_RECV:
+            return "taken by a pending recv"
         return f"{data['event_object']} is closed"
     if k is Kind.DISCARD:
         if why is Reason.MESSAGE_DROPPED:
@@ -375,9 +380,8 @@ def waiting_in(rec: TraceRecord) -> str:
         return "GetMessage"
     if why is Reason.NO_EVENTS:
         return "its event loop (no events yet)"
-    if why is Reason.WAIT_EVENTS:
-        return f"WSAWaitForMultipleEvents({', '.join(_data(rec)['handles'])})"
-    what = _data(rec).get("what")
-    if what:
-        return f"{rec.call}({what})"
-    return f"{rec.call}({rec.descriptor})" if rec.descriptor else f"{rec.call}()"
+    data = _data(rec)
+    if why is Reason.WAIT_EVENTS or "handles" in data:
+        return f"{rec.call or 'WSAWaitForMultipleEvents'}({', '.join(data['handles'])})"
+    oob = ", MSG_OOB" if data.get("oob") else ""
+    return f"{rec.call}({rec.descriptor}{oob})" if rec.descriptor else f"{rec.call}()"

@@ -242,6 +242,8 @@ class Api:
             return self._done(rec, (None, WOULDBLOCK))
         rec = self._begin(proc, call, d)
         if call.args.get("defer"):
+            if self.p.deferred_accept_reenables:
+                self.notifier.reenable(lst, ACCEPT, rec.seq)
             return self._done(rec, _err(E.WSATRY_AGAIN))  # CF_DEFER: no re-enable (R58)
         n = lst.accq.popleft()
         dn = proc.new_descriptor(call.args.get("as") or "conn", n, ctx)
@@ -328,7 +330,7 @@ class Api:
         elif s.rx:
             out = (s.rx if want < 0 else min(want, s.rx), None)
         elif s.rst:
-            out = _err(E.WSAECONNRESET)
+            out = _err(E.WSAECONNRESET) if self.p.recv_reports_reset else (0, None)
         elif s.fin:
             out = (0, None)
         elif s.state not in (State.CONNECTED, State.CONNECTING):
@@ -352,17 +354,21 @@ class Api:
                 self.network.window_opened(s)
                 if s.rx == 0:
                     self.network.rx_drained(s, rec.seq)
+        if not urgent and not peek and not s.rx and s.oob and self.p.normal_recv_drops_urgent:
+            self.totals.dropped += s.oob  # the read passed the urgent mark
+            s.oob = 0
         if out[1] is None and not urgent and s.rx == 0 and (s.fin or s.rst) and want < 0:
             _note(rec, eof=True)
         p = self.p
         reg = s.reg
-        if (
+        if (p.recv_fault_reenables or out[1] != "WSAEFAULT") and (
             out[1] is None
             or out[1] == WOULDBLOCK
             or p.failed_recv_reenables_in_event_mode
             or (reg is not None and reg.is_message)
         ):
-            self.notifier.reenable(s, READ, rec.seq)
+            if not urgent or p.oob_recv_reenables_read:
+                self.notifier.reenable(s, READ, rec.seq)
             if urgent or p.normal_recv_reenables_oob:
                 self.notifier.reenable(s, OOB, rec.seq)
         return self._done(rec, out)
@@ -379,14 +385,17 @@ class Api:
         if how in ("send", "both"):
             s.shut_send = True
             self.network.send_fin(s)
+            self.network.both_shut(s, rec.seq)
         if how in ("receive", "both"):
             s.shut_recv = True
-            if s.rx or s.oob:  # R83: unread data resets the connection
+            if (s.rx or s.oob) and self.p.shutdown_receive_resets:  # R83: unread data resets
                 self.totals.dropped += s.rx + s.oob
                 s.rx = s.oob = 0
                 s.aborted = True
                 self.network.abort(s)
-        if self.p.shutdown_cancels_registration:
+        if self.p.shutdown_cancels_registration or (
+            how == "both" and self.p.shutdown_both_cancels_registration
+        ):
             self.notifier.cancel(s, d, rec.seq, Reason.SHUTDOWN)
         return self._done(rec, (0, None))
 
@@ -453,7 +462,7 @@ class Api:
         if d is None:
             return self._fail(proc, call, E.WSAENOTSOCK)
         window = proc.window(call.args.get("window", "main"))
-        if window.destroyed:
+        if window.destroyed and self.p.asyncselect_checks_window:
             return self._fail(proc, call, E.WSAEINVAL, d)  # R31
         rec = self._begin(proc, call, d)
         mask = int(call.args.get("mask", 0))
@@ -469,7 +478,8 @@ class Api:
         mask = int(call.args.get("mask", 0))
         name = call.args.get("event")
         ev = proc.event(name) if name is not None else None
-        if mask and (ev is None or ev.closed):
+        checked = mask or (ev is not None and self.p.eventselect_zero_mask_checks_event)
+        if checked and (ev is None or ev.closed):
             return self._fail(proc, call, E.WSAEINVAL, d)  # W42
         rec = self._begin(proc, call, d)
         self.notifier.select(proc, d, mask, rec.seq, event=ev if mask else None)
@@ -486,7 +496,9 @@ class Api:
         name = call.args.get("event")
         ev = proc.event(name) if name is not None else None
         if ev is not None and ev.closed:
-            return self._fail(proc, call, E.WSA_INVALID_HANDLE, d)  # R71: nothing changes
+            if self.p.enum_checks_event_handle:
+                return self._fail(proc, call, E.WSA_INVALID_HANDLE, d)  # R71: nothing changes
+            ev = None  # an unchecked dead handle: the record is taken, nothing is reset
         rec = self._begin(proc, call, d)
         bits = self.notifier.enumerate(proc, d, ev, rec.seq)
         return self._done(rec, (_bits_text(bits), None))
@@ -533,7 +545,8 @@ class Api:
     ) -> Outcome | Blocked:
         names: tuple[str, ...] = tuple(call.args.get("handles", ()))
         wait_all = bool(call.args.get("wait_all"))
-        if not 1 <= len(names) <= 64 or (wait_all and len(set(names)) != len(names)):
+        duplicates = wait_all and len(set(names)) != len(names)
+        if not 1 <= len(names) <= 64 or (duplicates and self.p.wait_all_rejects_duplicates):
             return self._fail(proc, call, E.WSA_INVALID_PARAMETER)  # R77
         evs = [proc.event(n) for n in names]
         if any(ev.closed for ev in evs):
@@ -652,7 +665,8 @@ class Api:
             info = ctx.info
         else:
             info = next((i for i in reversed(proc.infos) if i.name == name), None)
-        if info is None or info.used or info.target != proc.name or info.sock.closed:
+        reused = info is not None and info.used and self.p.protocol_info_single_use
+        if info is None or reused or info.target != proc.name or info.sock.closed:
             return self._fail(proc, call, E.WSAEINVAL)  # R2
         rec = self._begin(proc, call, None)
         d = self._adopt(proc, info, call.args.get("as") or info.as_name, ctx)
@@ -662,9 +676,10 @@ class Api:
         return self._done(rec, (d.name, None))
 
     def _adopt(self, proc: SimProcess, info: ProtocolInfo, name: str, ctx: Ctx) -> Descriptor:
+        first = not info.used
         info.used = True
         d = proc.new_descriptor(name, info.sock, ctx)
-        if info.holds_ref:
+        if info.holds_ref and first:
             info.sock.refs -= 1  # the info's reference passes to the descriptor
         return d
 

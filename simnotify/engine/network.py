@@ -12,11 +12,13 @@ from typing import Any
 import simpy
 
 from ..plan import NetworkPlan
-from ..trace import Reason
+from ..trace import Kind, Reason
 from ..winsock import ACCEPT, CLOSE, CONNECT, OOB, READ, WRITE, WSAError
 from .compat import Callback
 from .notify import Notifier
 from .sockets import SocketTable, State, Totals, UnderlyingSocket
+
+SUPPRESS = Kind.SUPPRESS
 
 
 class Network:
@@ -150,15 +152,29 @@ class Network:
 
     def _data_arrival(self, src: UnderlyingSocket, dst: UnderlyingSocket, nbytes: int) -> None:
         src.inflight -= nbytes
-        if dst.closed or dst.shut_recv or dst.aborted or dst.rst:
+        refused = dst.shut_recv and self.notifier.p.shutdown_receive_resets
+        if dst.closed or refused or dst.aborted or dst.rst:
             self.totals.dropped += nbytes
             if not dst.rst:
                 self._reset_from(dst)
             return
         dst.rx += nbytes
         n = self.notifier
-        n.raise_(dst, READ, 0, n.occur(dst, READ, Reason.DATA, None, self._sized(nbytes)))
+        occ = n.occur(dst, READ, Reason.DATA, None, self._sized(nbytes))
+        if n.p.pending_recv_takes_arriving_data and self._recv_waiting(dst):
+            # the recv waiting on the socket takes the bytes before they are reported
+            n.emit(SUPPRESS, None, None, dst.id, "FD_READ", Reason.TAKEN_BY_PENDING_RECV, occ)
+        else:
+            n.raise_(dst, READ, 0, occ)
         self.table.wake(dst)
+
+    @staticmethod
+    def _recv_waiting(s: UnderlyingSocket) -> bool:
+        """A process is blocked in a (normal) recv on ``s``."""
+        return any(
+            p.current is not None and p.current.name == "recv" and not p.current.args.get("oob")
+            for p in s.waiters
+        )
 
     def send_urgent(self, src: UnderlyingSocket, nbytes: int) -> None:
         """MSG_OOB data travels in order but outside the receive window."""
@@ -178,8 +194,13 @@ class Network:
         sized = self._sized(nbytes)
         if dst.oobinline:
             dst.rx += nbytes
+            if n.p.oobinline_also_reports_oob:
+                n.raise_(dst, OOB, 0, n.occur(dst, OOB, Reason.URGENT_INLINE, None, sized))
             n.raise_(dst, READ, 0, n.occur(dst, READ, Reason.URGENT_INLINE, None, sized))
         else:
+            if dst.oob and n.p.urgent_replaces_unread:  # the host keeps one urgent byte
+                self.totals.dropped += dst.oob
+                dst.oob = 0
             dst.oob += nbytes
             n.raise_(dst, OOB, 0, n.occur(dst, OOB, Reason.URGENT, None, sized))
         self.table.wake(dst)
@@ -211,11 +232,24 @@ class Network:
         dst.fin = True
         dst.close_err = 0
         n = self.notifier
-        if n.p.fd_close_waits_for_drain and dst.rx > 0:
+        p = n.p
+        if (
+            p.fd_close_waits_for_drain
+            and dst.rx > 0
+            and not (dst.shut_send and p.fd_close_at_once_when_both_shut)
+        ):
             dst.close_deferred = True  # R50: the FIN occurrence is dated at drain
         else:
             n.raise_(dst, CLOSE, 0, n.occur(dst, CLOSE, Reason.FIN))
         self.table.wake(dst)
+
+    def both_shut(self, s: UnderlyingSocket, cause: int) -> None:
+        """The local side shut down sending after a FIN withheld for unread data: the
+        connection is closed both ways, and a profile may report the FIN now."""
+        if s.close_deferred and self.notifier.p.fd_close_at_once_when_both_shut:
+            s.close_deferred = False
+            n = self.notifier
+            n.raise_(s, CLOSE, 0, n.occur(s, CLOSE, Reason.FIN_BOTH_SHUT, cause))
 
     def rx_drained(self, s: UnderlyingSocket, cause: int) -> None:
         """rx reached 0: a withheld FD_CLOSE is raised now (R50)."""
@@ -242,8 +276,11 @@ class Network:
         if dst.rst or dst.closed:
             return
         dst.rst = True
-        self.totals.dropped += dst.rx + dst.oob + dst.sndq
-        dst.rx = dst.oob = dst.sndq = 0
+        self.totals.dropped += dst.sndq
+        dst.sndq = 0
+        if self.notifier.p.reset_discards_unread_data:
+            self.totals.dropped += dst.rx + dst.oob
+            dst.rx = dst.oob = 0
         dst.close_deferred = False
         dst.close_err = self.notifier.p.fd_close_error_on_reset
         n = self.notifier

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..profiles import Profile
 from ..trace import Kind, Reason
-from ..winsock import BIT_NAMES, LEVEL, error_name
+from ..winsock import BIT_NAMES, CLOSE, LEVEL, error_name
 from .probe import Probe
 from .sockets import Descriptor, Message, Registration, UnderlyingSocket
 from .tracer import Tracer
@@ -181,7 +181,7 @@ class Notifier:
             self.discard(s, s.record, cause, Reason.DISCARDED_BY_ASYNCSELECT)
         elif not is_msg and p.eventselect_clears_record:
             self.discard(s, s.record, cause, Reason.CLEARED_BY_EVENTSELECT)
-        if p.select_clears_latch:
+        if p.select_clears_latch and (is_msg or p.eventselect_clears_latch):
             s.latch = 0
         old = s.reg
         reg: Registration | None = None
@@ -208,6 +208,8 @@ class Notifier:
             self.set_event(event, s, last, cause)
         recheck = p.recheck_bits(is_msg) & mask
         if recheck:
+            if s.rst and not p.recheck_reports_close_after_reset:
+                recheck &= ~CLOSE
             for bit in p.post_order:
                 if recheck & bit and s.cond(bit):
                     self.raise_(s, bit, s.cond_err(bit), cause)

@@ -15,6 +15,7 @@ class Waker(Protocol):
 
     name: str
     messages: deque[Any]  # sockets.Message
+    current: Any  # the call it is blocked in (plan.Call), or None
 
     def poke(self) -> None: ...
 

@@ -328,13 +328,7 @@ class SimProcess:
                     probe.called(self, call, out)
                 if not isinstance(out, Blocked):
                     break
-                self._block(
-                    out.key(),
-                    Reason.IN_CALL,
-                    out.call,
-                    out.descriptor,
-                    {"what": _what(out)} if out.handles or out.oob else None,
-                )
+                self._block(out.key(), Reason.IN_CALL, out.call, out.descriptor, _facts(out))
                 self.current = call
                 for s in out.sockets:
                     s.waiters.append(self)
@@ -384,8 +378,8 @@ class SimProcess:
         self.messages = kept
 
 
-def _what(out: Blocked) -> str:
-    """The argument part of a wait's description: ``A.s, MSG_OOB`` or ``e1, e2``."""
+def _facts(out: Blocked) -> dict[str, Any] | None:
+    """What a block record says besides the call and descriptor: a wait's handles, MSG_OOB."""
     if out.handles:
-        return ", ".join(out.handles)
-    return f"{out.descriptor}, MSG_OOB"
+        return {"handles": list(out.handles)}
+    return {"oob": True} if out.oob else None
