@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import simpy
 
-from simnotify.engine.compat import Callback
+from simnotify.engine.compat import Callback, ChoosingEnvironment
 
 
 def test_an_event_holds_its_value_and_state_in_the_attributes_compat_sets() -> None:
@@ -48,3 +48,28 @@ def test_a_negative_delay_is_refused() -> None:
         assert "negative delay" in str(exc)
     else:
         raise AssertionError("a negative delay was scheduled")
+
+
+def test_the_heap_holds_time_priority_id_event_entries() -> None:
+    env = simpy.Environment()
+    ev = env.timeout(3)
+    (entry,) = env._queue
+    assert len(entry) == 4 and entry[0] == 3 and entry[3] is ev
+    assert isinstance(entry[1], int) and isinstance(entry[2], int)
+
+
+def test_a_chooser_orders_the_events_of_one_instant_and_only_those() -> None:
+    seen: list[str] = []
+    asked: list[tuple[int, int]] = []
+
+    def last(t: int, due: list[simpy.Event]) -> int:
+        asked.append((t, len(due)))
+        return len(due) - 1
+
+    env = ChoosingEnvironment(last)
+    for name in ("a", "b", "c"):
+        Callback(env, 5, seen.append, (name,))
+    Callback(env, 7, seen.append, ("d",))
+    env.run()
+    assert seen == ["c", "b", "a", "d"]  # always the last of what is due at 5
+    assert asked == [(5, 3), (5, 2)]  # asked again for what is left at 5, never at 7 alone

@@ -20,6 +20,7 @@ from ..profiles import Profile
 from ..trace import Observer, Reason
 from ..winsock import WRITE
 from .calls import Api, Outcome
+from .compat import Chooser, ChoosingEnvironment
 from .network import Network
 from .notify import Notifier
 from .probe import Probe
@@ -45,10 +46,12 @@ class World:
         observers: Sequence[Observer] = (),
         expect: ExpectHook | None = None,
         probe: Probe | None = None,
+        choose: Chooser | None = None,
     ) -> None:
         self.plan = plan
         self.profile = profile
-        self.env = simpy.Environment()
+        # the one choice point: which of the events due at one instant goes first
+        self.env = simpy.Environment() if choose is None else ChoosingEnvironment(choose)
         self.rng = random.Random(plan.seed)  # the run's only source of randomness
         self.tracer = Tracer(self.env, plan.limits.max_happenings, list(observers))
         net = plan.network
