@@ -57,9 +57,9 @@ def test_a_chooser_can_run_the_recv_before_the_arrival_of_the_same_instant() -> 
     def wake_first(t: int, due: list[simpy.Event]) -> int:
         """At 2ms: the step feeder first (it wakes A), then A before the arrival."""
         asked.append(t)
-        return 0 if len(asked) == 1 else len(due) - 1
+        return len(due) - 1 if asked.count(2000) == 2 else 0
 
     (calls_first, _), (calls_other, _) = _run(lambda t, due: 0), _run(wake_first)
     assert "recv->10" in calls_first  # the bytes arrived at 2ms, before the recv
     assert "recv->WSAEWOULDBLOCK" in calls_other  # A's recv ran first at 2ms
-    assert asked[:2] == [2000, 2000]
+    assert asked.count(2000) == 2
