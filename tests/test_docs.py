@@ -209,3 +209,15 @@ def test_broken_links_are_caught() -> None:
     assert url_lines("see `https://example.invalid` here") == [
         "line 1: see `https://example.invalid` here"
     ]
+
+
+def test_readme_documents_every_field_kind_and_reason_code() -> None:
+    """The trace is a contract: every field, kind and reason code is in the README."""
+    from simnotify.trace import FIELDS, Kind, Reason
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Trace records") :]
+    missing = [f"field {f}" for f in FIELDS if f"| `{f}` |" not in section]
+    missing += [f"kind {k}" for k in Kind if f"| `{k}` |" not in section]
+    missing += [f"reason {r}" for r in Reason if f"`{r}`" not in section]
+    assert not missing, missing
