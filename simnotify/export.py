@@ -116,11 +116,11 @@ class _Ids:
         threads: dict[str | None, dict[str, None]] = {}  # dicts as ordered sets
         for proc, thread in tracks:
             threads.setdefault(proc, {})[thread] = None
-        used = [n for n in names if n in threads]
+        used: list[str | None] = [n for n in names if n in threads]
         used += [n for n in threads if n is not None and n not in names]
         if None in threads:
             used.append(None)
-        self.pid = {proc: i + 1 for i, proc in enumerate(used)}
+        self.pid: dict[str | None, int] = {proc: i + 1 for i, proc in enumerate(used)}
         self.tid: dict[Track, int] = {}
         rank = {MAIN: 0, VERDICTS: 2}
         for proc in used:
@@ -179,10 +179,10 @@ def chrome_trace(result: Traced) -> dict[str, Any]:
         }
         dur = 0
         if rec.kind is Kind.CALL:
-            block = blocked.get(rec.seq)
-            if block is not None:
-                event["ts"] = block.t_us
-                event["args"]["blocked_us"] = rec.t_us - block.t_us
+            waited = blocked.get(rec.seq)
+            if waited is not None:
+                event["ts"] = waited.t_us
+                event["args"]["blocked_us"] = rec.t_us - waited.t_us
             dur = max(1, rec.t_us - event["ts"])
             event.update(ph="X", dur=dur)
         else:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .plan import Plan
 from .result import Result
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from .scenario import Scenario
 
+T = TypeVar("T")
 #: (kind, process, event) of a finding; event "-" for process-level findings (hang).
 Outcome = tuple[str, str, str]
 #: Runs per task sent to an executor: amortises the cost of shipping the plan.
@@ -55,13 +56,21 @@ def set_parameter(plan: Plan, key: str, value: str) -> Plan:
                 raise SweepError(f"{key}={value}: a seed is an integer from 0 to 2^64-1")
             return replace(plan, seed=seed)
         if len(parts) == 2 and parts[0] == "network" and parts[1] in _TIME_KEYS:
-            net = replace(plan.network, **{f"{parts[1]}_us": parse_time(value)[0]})
+            us = parse_time(value)[0]
+            if parts[1] == "latency":
+                net = replace(plan.network, latency_us=us)
+            elif parts[1] == "ipc_delay":
+                net = replace(plan.network, ipc_delay_us=us)
+            else:
+                net = replace(plan.network, handle_time_us=us)
             return replace(plan, network=net)
         if len(parts) == 2 and parts[0] == "network" and parts[1] in _INT_KEYS:
             size = int(value)
             if not 1 <= size <= BYTES_MAX:  # as a scenario file's [network] is checked
                 raise SweepError(f"{key}={value}: a buffer is 1 to {BYTES_MAX} bytes")
-            return replace(plan, network=replace(plan.network, **{parts[1]: size}))
+            if parts[1] == "recv_buffer":
+                return replace(plan, network=replace(plan.network, recv_buffer=size))
+            return replace(plan, network=replace(plan.network, send_buffer=size))
         if len(parts) == 3 and parts[0] == "processes" and parts[2] == "handle_time":
             names = [p.name for p in plan.processes]
             if parts[1] not in names:
@@ -239,10 +248,8 @@ class SweepResult:
 class _Serial(Executor):
     """Runs each task at once in this process (the default executor)."""
 
-    def submit(
-        self, fn: Callable[..., object], /, *args: object, **kwargs: object
-    ) -> Future[object]:
-        fut: Future[object] = Future()
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        fut: Future[T] = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
         except BaseException as exc:  # delivered through the future, as executors do

@@ -368,8 +368,8 @@ def _register(rec: TraceRecord, data: dict[str, Any]) -> str:
     why = rec.reason
     if why is Reason.CLOSED_NONLAST:
         text += f": cancelled by closing {rec.descriptor}"
-    elif why in _WHY_REGISTER:
-        text += f": {_WHY_REGISTER[why]}"  # type: ignore[index]  # checked just above
+    elif why is not None and why in _WHY_REGISTER:
+        text += f": {_WHY_REGISTER[why]}"
     return text
 
 

@@ -30,7 +30,7 @@ ALL_BITS = 0x3FF
 #: Level-triggered events: re-raised by their re-enabling call while the condition holds.
 LEVEL = READ | OOB | ACCEPT
 
-EVENT_NAMES: dict[str, int] = {f"FD_{f.name}": int(f.value) for f in FD}  # type: ignore[misc]
+EVENT_NAMES: dict[str, int] = {f"FD_{f.name}": int(f.value) for f in FD}
 BIT_NAMES: dict[int, str] = {v: k for k, v in EVENT_NAMES.items()}
 
 

@@ -12,13 +12,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import simpy
-
 from ..plan import INVALID_SOCKET, Call, Plan
 from ..profiles import NonlastClose, Profile
 from ..trace import Kind, Reason, TraceRecord
 from ..winsock import ACCEPT, BIT_NAMES, OOB, READ, WRITE, WSAError, error_name
-from .compat import Callback
+from .compat import Callback, Environment
 from .network import Network
 from .notify import Notifier
 from .objects import EventObject
@@ -56,7 +54,7 @@ class Api:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Environment,
         plan: Plan,
         profile: Profile,
         tracer: Tracer,
@@ -107,7 +105,7 @@ class Api:
         self._enum_call = Call("WSAEnumNetworkEvents", {"socket": None, "event": None})
         self._wait_call = Call("WSAWaitForMultipleEvents", {"handles": (), "timeout_us": None})
         self._retry = False
-        self._wait_args: dict[EventObject, dict[str, str]] = {}
+        self._wait_args: dict[EventObject, dict[str, list[str]]] = {}
         self._enum_args: dict[tuple[Descriptor, EventObject], dict[str, str]] = {}
 
     def execute(

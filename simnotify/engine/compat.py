@@ -18,12 +18,21 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, URGENT, EventPriority
 
-__all__ = ["NORMAL", "URGENT", "Callback", "Chooser", "ChoosingEnvironment"]
+__all__ = ["NORMAL", "URGENT", "Callback", "Chooser", "ChoosingEnvironment", "Environment"]
 
 
 def _dispatch(ev: simpy.Event) -> None:
     fn, args = ev._value
     fn(*args)
+
+
+class Environment(simpy.Environment):
+    """simpy's environment with its clock typed as what the engine keeps it: whole
+    microseconds (an ``int``; simpy allows floats)."""
+
+    @property
+    def now(self) -> int:  # never a float here
+        return self._now  # type: ignore[return-value]
 
 
 class Callback(simpy.Event):
@@ -51,7 +60,7 @@ class Callback(simpy.Event):
 Chooser = Callable[[int, list[simpy.Event]], int]
 
 
-class ChoosingEnvironment(simpy.Environment):
+class ChoosingEnvironment(Environment):
     """An environment with one choice point: when several events are due at the same
     instant, ``choose`` says which runs first (the default order is scheduling order).
 

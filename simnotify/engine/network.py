@@ -9,12 +9,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import simpy
-
 from ..plan import NetworkPlan
 from ..trace import Kind, Reason
 from ..winsock import ACCEPT, CLOSE, CONNECT, OOB, READ, WRITE, WSAError
-from .compat import Callback
+from .compat import Callback, Environment
 from .notify import Notifier
 from .sockets import SocketTable, State, Totals, UnderlyingSocket
 
@@ -28,7 +26,7 @@ class Network:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Environment,
         notifier: Notifier,
         table: SocketTable,
         totals: Totals,

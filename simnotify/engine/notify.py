@@ -20,7 +20,7 @@ from .sockets import Descriptor, Message, Registration, UnderlyingSocket
 from .tracer import Tracer
 
 if TYPE_CHECKING:
-    from .objects import EventObject, Window
+    from .objects import EventObject, Waker, Window
     from .processes import SimProcess
 
 OCCUR, RECORD, POST, SIGNAL = Kind.OCCUR, Kind.RECORD, Kind.POST, Kind.SIGNAL
@@ -254,7 +254,7 @@ class Notifier:
 
     def _trace_register(
         self,
-        proc: SimProcess,
+        proc: Waker,
         d: Descriptor,
         s: UnderlyingSocket,
         reg: Registration | None,

@@ -17,7 +17,7 @@ from simpy.events import Event
 from ..plan import INVALID_EVENT, PROTOCOL_INFO, Call, Plan, ProcessPlan, Step
 from ..trace import Kind, Reason, TraceRecord
 from ..winsock import BIT_NAMES
-from .compat import Callback
+from .compat import Callback, Environment
 from .objects import EventObject, Window
 from .probe import Probe
 from .sockets import Descriptor, Message, ProtocolInfo, UnderlyingSocket
@@ -66,13 +66,26 @@ class Feeder(Protocol):
 class Host(Protocol):
     """The parts of a run a process works with (``engine.world.World``)."""
 
-    env: simpy.Environment
-    plan: Plan
-    tracer: Tracer
-    api: Calls
-    notifier: Takes
-    feeder: Feeder
-    probe: Probe | None
+    @property
+    def env(self) -> Environment: ...
+
+    @property
+    def plan(self) -> Plan: ...
+
+    @property
+    def tracer(self) -> Tracer: ...
+
+    @property
+    def api(self) -> Calls: ...
+
+    @property
+    def notifier(self) -> Takes: ...
+
+    @property
+    def feeder(self) -> Feeder: ...
+
+    @property
+    def probe(self) -> Probe | None: ...
 
     def expect_done(self, proc: SimProcess, call: Call, out: Outcome) -> None: ...
 

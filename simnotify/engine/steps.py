@@ -15,10 +15,8 @@ from dataclasses import replace
 from operator import attrgetter
 from typing import Protocol
 
-import simpy
-
 from ..plan import Plan, Step
-from .compat import URGENT, Callback
+from .compat import URGENT, Callback, Environment
 
 
 class Taker(Protocol):
@@ -39,7 +37,7 @@ class StepFeeder:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Environment,
         plan: Plan,
         processes: Mapping[str, Taker],
         rng: random.Random,

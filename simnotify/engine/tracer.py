@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import simpy
-
 from ..trace import Kind, Observer, Reason, TraceRecord
 from ..units import format_time
-from .compat import Callback
+from .compat import Callback, Environment
 
 #: Records handed to observers at a time.
 BATCH = 8192
@@ -55,7 +53,7 @@ class Tracer:
         "observers",
     )
 
-    def __init__(self, env: simpy.Environment, limit: int, observers: list[Observer]) -> None:
+    def __init__(self, env: Environment, limit: int, observers: list[Observer]) -> None:
         self.env = env
         self.observers = observers
         #: who is acting now: a process while it runs, None while the network acts

@@ -12,15 +12,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
-import simpy
-
 from ..gcpause import collector_paused
 from ..plan import Call, Plan
 from ..profiles import Profile
 from ..trace import Observer, Reason
 from ..winsock import WRITE
 from .calls import Api, Outcome
-from .compat import Chooser, ChoosingEnvironment
+from .compat import Chooser, ChoosingEnvironment, Environment
 from .network import Network
 from .notify import Notifier
 from .probe import Probe
@@ -51,7 +49,7 @@ class World:
         self.plan = plan
         self.profile = profile
         # the one choice point: which of the events due at one instant goes first
-        self.env = simpy.Environment() if choose is None else ChoosingEnvironment(choose)
+        self.env = Environment() if choose is None else ChoosingEnvironment(choose)
         self.rng = random.Random(plan.seed)  # the run's only source of randomness
         self.tracer = Tracer(self.env, plan.limits.max_happenings, list(observers))
         net = plan.network

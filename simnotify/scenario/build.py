@@ -68,7 +68,7 @@ def build(scenario: Scenario) -> Plan:
                 times[i],
                 sc.steps[i].process,
                 _call(sc, sc.steps[i], ("steps", i)),
-                _jitter(sc.steps[i].jitter),  # type: ignore[attr-defined]  # step models have it
+                _jitter(sc.steps[i].jitter),
             )
             for i in order
         ),

@@ -247,7 +247,7 @@ def _check_recv_bytes(value: object) -> int | str:
     if value == "all" or (
         isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= BYTES_MAX
     ):
-        return value  # type: ignore[return-value]
+        return value
     fail("bytes", f"expected a byte count (0 to {BYTES_MAX}) or 'all', got {describe(value)}")
 
 

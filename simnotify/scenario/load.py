@@ -114,7 +114,8 @@ def _decode(text: str | bytes, source: str, limits: LoadLimits) -> str:
         if len(text.encode("utf-8")) > limits.max_file_bytes:
             raise _too_large(source, limits)
     except (UnicodeDecodeError, UnicodeEncodeError) as exc:
-        line = exc.object[: exc.start].count(b"\n" if isinstance(text, bytes) else "\n") + 1
+        before = exc.object[: exc.start]
+        line = (before.count(b"\n") if isinstance(before, bytes) else before.count("\n")) + 1
         bad = exc.object[exc.start : exc.start + 1]
         message = f"not UTF-8 text (cannot read {bad!r}); save it as UTF-8"
         if exc.object[exc.start : exc.start + 2] in (b"\xff\xfe", b"\xfe\xff"):

@@ -6,7 +6,7 @@ Field names are the file's keys, so Python users build scenarios with the same n
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import (
     BaseModel,
@@ -327,8 +327,17 @@ def _call_union(models: dict[str, type[CallModel]]) -> Any:
     return Annotated[Union[members], Discriminator(tag)]  # noqa: UP007 - a runtime tuple
 
 
-HandlerCall = _call_union(HANDLER_MODELS)
-StepCall = _call_union(STEP_MODELS)
+if TYPE_CHECKING:  # what a type checker can know of the unions built below
+
+    class StepCall(CallModel):
+        at: str
+        process: str
+        jitter: str | None
+
+    HandlerCall = CallModel
+else:
+    HandlerCall = _call_union(HANDLER_MODELS)
+    StepCall = _call_union(STEP_MODELS)
 
 
 # --- tables ------------------------------------------------------------------------------
