@@ -34,6 +34,7 @@ Outcome = tuple[Any, str | None]
 E = WSAError
 WOULDBLOCK = "WSAEWOULDBLOCK"
 CALL = Kind.CALL
+ENUM, WAIT = "WSAEnumNetworkEvents", "WSAWaitForMultipleEvents"
 
 
 def _err(code: WSAError) -> Outcome:
@@ -569,7 +570,9 @@ class Api:
         args = self._wait_args.get(ev)
         if args is None:
             args = self._wait_args[ev] = {"events": [ev.name]}
-        self._begin(proc, self._wait_call, None, args).result = index
+        self._emit(
+            CALL, proc.name, None, None, None, None, None, None, None, None, WAIT, args
+        ).result = index
 
     def loop_enumerate(
         self, proc: SimProcess, d: Descriptor, ev: EventObject
@@ -579,7 +582,10 @@ class Api:
         args = self._enum_args.get(key)
         if args is None:  # one dict per (descriptor, event), not per wake
             args = self._enum_args[key] = {"socket": d.name, "event": ev.name}
-        rec = self._begin(proc, self._enum_call, d, args)
+        s = d.sock
+        rec = self._emit(
+            CALL, proc.name, d.label, s.id, None, None, None, None, None, None, ENUM, args
+        )
         bits = self.notifier.enumerate(proc, d, ev, rec.seq)
         rec.result = _bits_text(bits) if bits else []
         return bits

@@ -296,9 +296,9 @@ class Notifier:
             ev.signalled = False
         out: list[tuple[int, int]] = []
         scope = s.record
+        if scope and self.p.enum_clears_only_masked_bits:
+            scope &= s.reg.mask if s.reg is not None else 0
         if scope:  # most enumerates of an events loop find nothing
-            if self.p.enum_clears_only_masked_bits:
-                scope &= s.reg.mask if s.reg is not None else 0
             s.record &= ~scope
             data = {"event_object": ev.name if ev is not None else None, "call": cause}
             for bit in self.p.post_order:

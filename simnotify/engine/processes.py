@@ -110,7 +110,7 @@ class SimProcess:
         self.messages: deque[Message] = deque()
         self.events: dict[str, EventObject] = {}
         self.event_list: list[EventObject] = []
-        self._wait_data: dict[str, Any] | None = None  # the events loop's block facts
+        self._wait_data: tuple[list[EventObject], dict[str, Any]] | None = None  # _waits()
         self.infos: list[ProtocolInfo] = []
         self.infos_pending: deque[ProtocolInfo] = deque()
         self.evt_book: dict[Descriptor, EventObject] = {}
@@ -267,12 +267,18 @@ class SimProcess:
         self.waiting = rec
         self._waiting_key = key
 
+    def _waits(self) -> tuple[list[EventObject], dict[str, Any]]:
+        """The open event objects an events loop waits on, and its block record's facts;
+        made again only when an event object is created or closed."""
+        waits = self._wait_data
+        if waits is None:
+            live = [ev for ev in self.event_list if not ev.closed]
+            waits = self._wait_data = (live, {"handles": [ev.name for ev in live]})
+        return waits
+
     def _block_events(self) -> None:
-        data = self._wait_data
-        if data is None:
-            handles = [ev.name for ev in self.event_list if not ev.closed]
-            data = self._wait_data = {"handles": handles}
-        if data["handles"]:
+        live, data = self._waits()
+        if live:
             key = ("loop", *data["handles"])
             self._block(key, Reason.WAIT_EVENTS, "WSAWaitForMultipleEvents", None, data)
         else:
@@ -289,7 +295,7 @@ class SimProcess:
     def _on_event(self, ev: EventObject) -> Gen:
         host = self.host
         api = host.api
-        index = [e for e in self.event_list if not e.closed].index(ev)
+        index = self._waits()[0].index(ev)
         api.loop_wait_returned(self, ev, index)
         found: list[tuple[Descriptor, list[tuple[int, int]]]] = []
         for d, booked in self.evt_book.items():  # enumerating books and unbooks nothing
