@@ -575,20 +575,33 @@ class Api:
         ).result = index
 
     def loop_enumerate(
-        self, proc: SimProcess, d: Descriptor, ev: EventObject
-    ) -> list[tuple[int, int]]:
-        """The events loop enumerating one of its descriptors with the signalled event."""
-        key = (d, ev)
-        args = self._enum_args.get(key)
-        if args is None:  # one dict per (descriptor, event), not per wake
-            args = self._enum_args[key] = {"socket": d.name, "event": ev.name}
-        s = d.sock
-        rec = self._emit(
-            CALL, proc.name, d.label, s.id, None, None, None, None, None, None, ENUM, args
+        self, proc: SimProcess, ev: EventObject, booked: dict[Descriptor, EventObject]
+    ) -> list[tuple[Descriptor, list[tuple[int, int]]]]:
+        """The events loop enumerating, with the signalled event, each open descriptor it
+        booked with that event: one call record each; what each one found."""
+        found: list[tuple[Descriptor, list[tuple[int, int]]]] = []
+        emit, enumerate_, cache, name = (
+            self._emit,
+            self.notifier.enumerate,
+            self._enum_args,
+            proc.name,
         )
-        bits = self.notifier.enumerate(proc, d, ev, rec.seq)
-        rec.result = _bits_text(bits) if bits else []
-        return bits
+        for d, event in booked.items():  # enumerating books and unbooks nothing
+            if event is not ev or not d.open:
+                continue
+            args = cache.get((d, ev))
+            if args is None:  # one dict per (descriptor, event), not per wake
+                args = cache[(d, ev)] = {"socket": d.name, "event": ev.name}
+            rec = emit(
+                CALL, name, d.label, d.sock.id, None, None, None, None, None, None, ENUM, args
+            )
+            bits = enumerate_(proc, d, ev, rec.seq)
+            if bits:
+                rec.result = _bits_text(bits)
+                found.append((d, bits))
+            else:
+                rec.result = []
+        return found
 
     # -- windows ----------------------------------------------------------------------------
 

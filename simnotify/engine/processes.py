@@ -39,8 +39,8 @@ class Calls(Protocol):
     def loop_wait_returned(self, proc: SimProcess, ev: EventObject, index: int) -> None: ...
 
     def loop_enumerate(
-        self, proc: SimProcess, d: Descriptor, ev: EventObject
-    ) -> list[tuple[int, int]]: ...
+        self, proc: SimProcess, ev: EventObject, booked: dict[Descriptor, EventObject]
+    ) -> list[tuple[Descriptor, list[tuple[int, int]]]]: ...
 
     def auto_wsasocket(self, proc: SimProcess, info: ProtocolInfo, ctx: Ctx) -> None: ...
 
@@ -297,12 +297,7 @@ class SimProcess:
         api = host.api
         index = self._waits()[0].index(ev)
         api.loop_wait_returned(self, ev, index)
-        found: list[tuple[Descriptor, list[tuple[int, int]]]] = []
-        for d, booked in self.evt_book.items():  # enumerating books and unbooks nothing
-            if booked is ev and d.open:
-                bits = api.loop_enumerate(self, d, ev)
-                if bits:
-                    found.append((d, bits))
+        found = api.loop_enumerate(self, ev, self.evt_book)
         if self.handle_time:
             host.tracer.actor = None
             yield host.env.timeout(self.handle_time)
