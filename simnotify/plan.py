@@ -41,6 +41,8 @@ from .winsock import mask_names
 LOOPS = ("none", "messages", "events")
 #: Handler keys besides the FD_ names.
 PROTOCOL_INFO = "PROTOCOL_INFO"
+#: The thread every process has; steps and calls run on it unless they name another.
+MAIN_THREAD = "main"
 #: Key of ``Expect.by_profile`` that applies under every profile.
 ANY_PROFILE = "*"
 #: Names a scenario passes for an invalid handle on purpose: never created, never resolved.
@@ -79,6 +81,10 @@ class Call:
     line: int = 0
     expect: Expect | None = None
     id: str | None = None
+    #: a handler call handed to another thread of the process (its name), or None
+    thread: str | None = None
+    #: the label of the library object that makes the call (``A/gsock1``), or None
+    actor: str | None = None
     shown: dict[str, Any] = field(init=False, repr=False, compare=False)
     renamed: dict[str, dict[str, Any]] = field(init=False, repr=False, compare=False)
 
@@ -137,6 +143,26 @@ class Step:
     process: str
     call: Call
     jitter: Jitter | None = None
+    thread: str = MAIN_THREAD
+
+
+def label(process: str, thread: str, threaded: bool) -> str:
+    """Who acts, as traces and verdicts name it: ``A`` for a process with one thread,
+    ``A/io`` for a thread of a process that has several."""
+    return f"{process}/{thread}" if threaded else process
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPlan:
+    """A thread of a process besides its main one: its own loop and handler lists.
+    ``actor`` names the library object its loop acts as (None: the thread itself)."""
+
+    name: str
+    loop: str = "none"
+    handle_time_us: int | None = None
+    handlers: dict[str, tuple[Call, ...]] = field(default_factory=dict)
+    actor: str | None = None
+    line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +174,10 @@ class ProcessPlan:
     handle_time_us: int | None = None  # None: the network's handle_time
     handlers: dict[str, tuple[Call, ...]] = field(default_factory=dict)
     line: int = 0
+    #: the process's other threads; with any, its main thread is ``A/main``
+    threads: tuple[ThreadPlan, ...] = ()
+    #: the library object the main thread's loop acts as (None: the thread itself)
+    actor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +207,7 @@ class OutcomeExpect:
 
     kind: str  # lost | delivered | none | stale | spurious | hang | received
     value: Any
-    process: str | None = None
+    process: str | None = None  # a process, or a thread or actor label (``A/io``)
     socket: tuple[str, str] | None = None
     profile: str | None = None
     count: int | None = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from textwrap import fill
 from typing import TYPE_CHECKING
 
-from .trace import TraceRecord
+from .trace import TraceRecord, who
 from .verdicts import KINDS
 
 if TYPE_CHECKING:
@@ -59,9 +59,9 @@ def _blocked(trace: list[TraceRecord]) -> dict[str, list[tuple[int, int | None]]
     out: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
     open_at: dict[str, int] = {}
     for r in trace:
-        p = r.process
-        if p is None:
+        if r.process is None:
             continue
+        p = who(r)
         if r.kind == "block":
             open_at.setdefault(p, r.t_us)
         elif p in open_at and r.kind in ("call", "deliver"):
@@ -72,7 +72,10 @@ def _blocked(trace: list[TraceRecord]) -> dict[str, list[tuple[int, int | None]]
 
 
 def _lanes(result: Traced) -> list[_Lane]:
+    # a lane per process or thread, then per library object that acted or has a verdict
     procs = list(result.ends)
+    more = {who(r) for r in result.trace if r.process} | {v.process for v in result.verdicts}
+    procs += sorted(more - set(procs) - {"-"})
     sockets = sorted({r.socket for r in result.trace if r.socket}, key=lambda s: int(s[1:]))
     lanes = [_Lane(f"P:{p}", p, float(i)) for i, p in enumerate(procs)]
     base = len(procs) + 0.5
@@ -140,7 +143,7 @@ def draw(result: Traced, ax: Axes, title: str | None = None) -> None:
         elif r.kind in ("post", "signal", "record") and r.socket and r.process:
             marks[(f"S:{r.socket}", "notify")].append(t)
         elif r.kind == "deliver" and r.process:
-            marks[(f"P:{r.process}", "deliver")].append(t)
+            marks[(f"P:{who(r)}", "deliver")].append(t)
     style = {
         "occur": dict(marker="|", color="#333333", s=60, label="occurrence"),
         "notify": dict(marker="o", color="#1f77b4", s=14, label="posted / recorded"),

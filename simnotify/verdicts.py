@@ -69,6 +69,15 @@ KINDS: dict[str, VerdictKind] = {
             "consumption",
         ),
         VerdictKind(
+            "undefined",
+            "a call whose outcome Windows leaves undefined: closing an event object another "
+            "thread of the process waits on (R78)",
+            True,
+            "#e377c2",
+            "P",
+            "call",
+        ),
+        VerdictKind(
             "delivered",
             "an occurrence an actor was interested in reached it (a notification, or its own "
             "I/O found it)",
@@ -93,7 +102,15 @@ FINDINGS: tuple[str, ...] = tuple(name for name, k in KINDS.items() if k.finding
 #: Kinds that are outcomes of a run (compared, tallied).
 OUTCOMES: tuple[str, ...] = tuple(name for name, k in KINDS.items() if k.outcome)
 #: Every kind in the order verdict summaries count them.
-ORDER: tuple[str, ...] = ("delivered", "lost", "stale", "spurious", "hang", "withdrawn")
+ORDER: tuple[str, ...] = (
+    "delivered",
+    "lost",
+    "stale",
+    "spurious",
+    "hang",
+    "undefined",
+    "withdrawn",
+)
 assert set(ORDER) == set(KINDS), "ORDER names every verdict kind once"
 
 

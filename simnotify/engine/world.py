@@ -71,9 +71,13 @@ class World:
             self.processes,
             probe,
         )
-        self.feeder = StepFeeder(self.env, plan, self.processes, self.rng)
+        #: every thread, by who takes steps: ``A`` (a main thread) or ``A/io``
+        self.threads: dict[str, SimProcess] = {}
+        self.feeder = StepFeeder(self.env, plan, self.threads, self.rng)
         for p in plan.processes:
-            self.processes[p.name] = SimProcess(self, p)
+            main = self.processes[p.name] = self.threads[p.name] = SimProcess(self, p)
+            for t in p.threads:
+                self.threads[f"{p.name}/{t.name}"] = SimProcess(self, p, t, main)
         self._expect = expect
 
     def expect_done(self, proc: SimProcess, call: Call, out: Outcome) -> None:
@@ -96,7 +100,7 @@ class World:
     def start(self) -> None:
         """Set up time 0: connected pairs, the processes and the step feeder."""
         self._connect_pairs()
-        for proc in self.processes.values():
+        for proc in self.threads.values():
             proc.start()
         self.feeder.start()
 
@@ -107,7 +111,7 @@ class World:
         self.tracer.observers = []
         self.tracer.last_call = None
         self._expect = None
-        for proc in self.processes.values():
+        for proc in self.threads.values():
             proc.waiting = None
 
     def run(self) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..plan import (
     ANY_PROFILE,
+    MAIN_THREAD,
     Call,
     ConnectionPlan,
     Expect,
@@ -21,6 +22,8 @@ from ..plan import (
     Plan,
     ProcessPlan,
     Step,
+    ThreadPlan,
+    label,
 )
 from ..units import parse_jitter, parse_time
 from ..winsock import EVENT_NAMES
@@ -28,10 +31,10 @@ from .checks import check
 from .errors import Path, ScenarioError
 from .fields import split_endpoint
 from .load import DEFAULT_LIMITS
-from .model import CallModel, Process, Scenario
+from .model import CallModel, Outcome, Process, Scenario
 
 #: Model fields that describe the call rather than being its arguments.
-_NOT_ARGS = frozenset({"call", "expect", "id", "at", "process", "jitter"})
+_NOT_ARGS = frozenset({"call", "expect", "id", "at", "process", "jitter", "thread", "actor"})
 #: File keys whose canonical argument name differs (plan.py's table).
 _ARG_NAMES = {
     "protocol_info": "info",
@@ -67,8 +70,9 @@ def build(scenario: Scenario) -> Plan:
             Step(
                 times[i],
                 sc.steps[i].process,
-                _call(sc, sc.steps[i], ("steps", i)),
+                _call(sc, sc.steps[i], ("steps", i), sc.steps[i].process),
                 _jitter(sc.steps[i].jitter),
+                sc.steps[i].thread or MAIN_THREAD,
             )
             for i in order
         ),
@@ -82,8 +86,8 @@ def build(scenario: Scenario) -> Plan:
         expects=tuple(
             OutcomeExpect(
                 kind=o.kind,
-                value=getattr(o, o.kind),
-                process=o.process,
+                value=_who(sc, o, getattr(o, o.kind)) if o.kind in _WHO else getattr(o, o.kind),
+                process=_who(sc, o, o.process),
                 socket=split_endpoint(o.socket) if o.socket is not None else None,
                 profile=o.profile,
                 count=o.count,
@@ -107,16 +111,56 @@ def _us(text: str) -> int:
     return parse_time(text)[0]
 
 
+#: ``[[expect]]`` claims whose value names who (a process, or with thread/actor a label).
+_WHO = frozenset({"hang", "blocked", "undefined"})
+
+
+def _who(sc: Scenario, o: Outcome, process: str | None) -> str | None:
+    """An outcome's process as verdicts name it: ``A``, or ``A/io`` / ``A/gsock1``."""
+    if process is None:
+        return None
+    if o.actor is not None:
+        return f"{process}/{o.actor}"
+    if o.thread is not None:
+        p = sc.processes.get(process)
+        return label(process, o.thread, p is not None and bool(p.threads))
+    return process
+
+
 def _process(sc: Scenario, name: str, process: Process) -> ProcessPlan:
+    base: Path = ("processes", name)
     handle_time = None if process.handle_time is None else _us(process.handle_time)
-    handlers = {
-        key: tuple(_call(sc, c, ("processes", name, "on", key, j)) for j, c in enumerate(calls))
-        for key, calls in process.on.items()
+    threads = tuple(
+        ThreadPlan(
+            t,
+            thread.loop,
+            None if thread.handle_time is None else _us(thread.handle_time),
+            _handlers(sc, name, thread.on, (*base, "threads", t), t),
+            thread.actor,
+            sc.line((*base, "threads", t)),
+        )
+        for t, thread in process.threads.items()
+    )
+    handlers = _handlers(sc, name, process.on, base, MAIN_THREAD)
+    return ProcessPlan(
+        name, process.loop, handle_time, handlers, sc.line(base), threads, process.actor
+    )
+
+
+def _handlers(
+    sc: Scenario, name: str, on: dict[str, list[CallModel]], base: Path, thread: str
+) -> dict[str, tuple[Call, ...]]:
+    return {
+        key: tuple(_call(sc, c, (*base, "on", key, j), name, thread) for j, c in enumerate(calls))
+        for key, calls in on.items()
     }
-    return ProcessPlan(name, process.loop, handle_time, handlers, sc.line(("processes", name)))
 
 
-def _call(sc: Scenario, call: CallModel, path: Path) -> Call:
+def _call(
+    sc: Scenario, call: CallModel, path: Path, process: str, running: str | None = None
+) -> Call:
+    """One call; ``running`` is the thread whose handler holds it (None: a step, which
+    runs where its ``thread`` says)."""
     name: str = call.call  # type: ignore[attr-defined]  # every concrete call model has it
     args: dict[str, Any] = {}
     for field_name, field in type(call).model_fields.items():
@@ -134,7 +178,9 @@ def _call(sc: Scenario, call: CallModel, path: Path) -> Call:
     if call.expect is not None:
         by_profile = call.expect if isinstance(call.expect, dict) else {ANY_PROFILE: call.expect}
         expect = Expect({p: _copy(v) for p, v in by_profile.items()}, sc.line((*path, "expect")))
-    return Call(name, args, sc.line(path), expect, call.id)
+    thread = call.thread if running is not None and call.thread not in (None, running) else None
+    actor = f"{process}/{call.actor}" if call.actor is not None else None
+    return Call(name, args, sc.line(path), expect, call.id, thread, actor)
 
 
 def _arg(key: str, value: Any) -> Any:

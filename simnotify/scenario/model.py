@@ -26,6 +26,7 @@ from ..units import parse_time
 from .errors import Path
 from .fields import (
     WAIT_MAX,
+    ActorName,
     BufferSize,
     ByteCount,
     CallId,
@@ -49,6 +50,7 @@ from .fields import (
     Seed,
     StepTime,
     Text,
+    ThreadName,
     Time,
     Timeout,
     Title,
@@ -68,10 +70,14 @@ class _Model(BaseModel):
 
 
 class CallModel(_Model):
-    """What every call may carry: an inline check and a label."""
+    """What every call may carry: an inline check, a label, the thread that makes it
+    (default ``main``; in a handler, another thread is handed the call) and the library
+    object that acts (default: the thread)."""
 
     expect: Expectation | None = None
     id: CallId | None = None
+    thread: ThreadName | None = None
+    actor: ActorName | None = None
 
 
 class _SocketCall(CallModel):
@@ -251,6 +257,12 @@ class Exit(CallModel):
     call: Literal["exit"]
 
 
+class ExitThread(CallModel):
+    """Ends the calling thread: its windows go, its registrations stay (W34)."""
+
+    call: Literal["ExitThread"]
+
+
 class Sleep(CallModel):
     """Handler-only: the process is busy for ``for``."""
 
@@ -291,6 +303,7 @@ HANDLER_MODELS: dict[str, type[CallModel]] = {
         GetSockOpt,
         IoctlSocket,
         Exit,
+        ExitThread,
         Sleep,
     )
 }
@@ -354,12 +367,27 @@ class Network(_Model):
     jitter: JitterSpec | None = None  # added to every one-way latency
 
 
-class Process(_Model):
-    """A simulated process: its loop and its handler lists."""
+class Thread(_Model):
+    """A thread: its loop and its handler lists; ``actor`` names the library object its
+    loop acts as (default: the thread)."""
 
     loop: Literal["none", "messages", "events"] = "none"
     handle_time: Time | None = None
     on: dict[HandlerKey, list[HandlerCall]] = Field(default_factory=dict)
+    actor: ActorName | None = None
+
+
+class Process(Thread):
+    """A simulated process: its main thread's loop and handler lists, and its other
+    threads (``[processes.A.threads.io]``)."""
+
+    threads: dict[ThreadName, Thread] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _main_not_declared(self) -> Process:
+        if "main" in self.threads:
+            fail("thread", "'main' is the process's own thread: its loop is the process's")
+        return self
 
 
 class Connection(_Model):
@@ -381,6 +409,7 @@ class Outcome(_Model):
         "hang",
         "blocked",
         "received",
+        "undefined",
     )
 
     lost: RaisedEvent | None = None
@@ -391,7 +420,11 @@ class Outcome(_Model):
     hang: ProcessName | None = None
     blocked: ProcessName | None = None  # still waiting at the end, whatever the verdicts
     received: Count | None = None
+    #: a call with undefined behaviour (R78) by this process (thread, actor: by that one)
+    undefined: ProcessName | None = None
     process: ProcessName | None = None
+    thread: ThreadName | None = None  # with process, hang, blocked or undefined: that thread
+    actor: ActorName | None = None  # ... that library object
     socket: Endpoint | None = None
     profile: ProfileName | None = None
     count: Count | None = None
@@ -404,6 +437,9 @@ class Outcome(_Model):
             fail("outcome", f"needs exactly one of {', '.join(self.KINDS)}{given}")
         if self.received is not None and self.process is None:
             fail("outcome", "'received' needs 'process' (whose recv calls to count)")
+        named = self.process or self.hang or self.blocked or self.undefined
+        if (self.thread is not None or self.actor is not None) and named is None:
+            fail("outcome", "'thread' and 'actor' need a process (process, hang, blocked)")
         return self
 
     @property
