@@ -775,5 +775,7 @@ class Api:
 
     def exit_thread(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
         rec = self._begin(proc, call, None)
-        proc.exit_thread(rec.seq)
+        gone = proc.exit_thread(rec.seq)
+        if gone:
+            _note(rec, windows=gone)
         return self._done(rec, (0, None))

@@ -464,18 +464,19 @@ class SimProcess:
         for info in self.infos:  # imported or not: an exited target's infos let go (semantics 2)
             api.drop_info(info, cause)
 
-    def exit_thread(self, cause: int) -> None:
+    def exit_thread(self, cause: int) -> list[str]:
         """ExitThread: the thread's windows go, its registrations stay (W34); the last
-        thread to end ends the process."""
+        thread to end ends the process. The names of the windows it destroyed."""
         if all(t.exited for t in self.group if t is not self):
             self.exit(cause)
-            return
-        for w in self.windows.values():
-            if w.owner is self and not w.destroyed:
-                self.destroy_window(w, cause)
+            return []
+        gone = [w for w in self.windows.values() if w.owner is self and not w.destroyed]
+        for w in gone:
+            self.destroy_window(w, cause)
         self.handed.clear()
         self.passed.clear()
         self.exited = True
+        return [w.name for w in gone]
 
     def destroy_window(self, w: Window, cause: int) -> None:
         """DestroyWindow: its queued messages are dropped, later posts too (Q17)."""
