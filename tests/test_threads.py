@@ -98,9 +98,7 @@ def test_exit_thread_keeps_the_registration_and_destroys_its_windows() -> None:
     exit_call = next(r for r in res.trace if r.call == "ExitThread")
     assert exit_call.data == {"windows": ["wio"]}
     # the registration stays (W34): the data is offered to the destroyed window and dropped
-    assert any(
-        r.kind is Kind.SUPPRESS and r.reason == "window_destroyed" for r in res.trace
-    )
+    assert any(r.kind is Kind.SUPPRESS and r.reason == "window_destroyed" for r in res.trace)
     assert res.ends["A/io"].exited and not res.ends["A/main"].exited
 
 
