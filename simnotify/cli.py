@@ -10,33 +10,24 @@ import argparse
 import json
 import os
 import sys
+import tomllib
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .engine.world import SimulationLimitError
-from .export import write_chrome, write_csv
-from .jsonl import write_trace
-from .plan import Limits, Plan
-from .report import (
-    differences,
-    expectation_lines,
-    taken_lines,
-    timeline,
-    verdict_differences,
-    verdict_lines,
-    verdicts_json,
-)
-from .result import Result, Streamed
-from .runner import run_plan, stream
-from .scenario import LoadLimits, Scenario, ScenarioError, build, load
-from .sweep import SweepError, set_parameter, sweep
-
+# Each command imports what it needs when it runs, so ``--help``, ``list`` and ``check``
+# start quickly (tests/test_startup.py holds them to it).
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from matplotlib.figure import Figure
+
+    from .engine.world import SimulationLimitError
+    from .plan import Plan
+    from .result import Result, Streamed
+    from .scenario import LoadLimits
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 PICTURES = (".png", ".svg")
@@ -49,6 +40,8 @@ class UserError(Exception):
 
 
 def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | None) -> list[Plan]:
+    from .scenario import ScenarioError, build, load
+
     plans: list[Plan] = []
     problems: list[str] = []
     for given in paths:
@@ -79,6 +72,8 @@ def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | 
 def _overrides(plan: Plan, args: argparse.Namespace) -> Plan:
     """``--seed`` and ``--set KEY=VALUE``: replay one run of a sweep exactly."""
     for item in getattr(args, "set", None) or []:
+        from .sweep import SweepError, set_parameter
+
         key, eq, value = item.partition("=")
         if not eq:
             raise UserError(f"--set {item}: write KEY=VALUE, e.g. network.latency=200us")
@@ -91,6 +86,8 @@ def _overrides(plan: Plan, args: argparse.Namespace) -> Plan:
 
 
 def _with_limit(plan: Plan, max_happenings: int) -> Plan:
+    from .plan import Limits
+
     return replace(plan, limits=Limits(max_happenings=max_happenings))
 
 
@@ -115,6 +112,9 @@ def _limit_where(plan: Plan, exc: SimulationLimitError) -> str:
 
 
 def _run_one(plan: Plan, profile: str) -> Result:
+    from .engine.world import SimulationLimitError
+    from .runner import run_plan
+
     try:
         return run_plan(plan, profile)
     except SimulationLimitError as exc:
@@ -123,6 +123,18 @@ def _run_one(plan: Plan, profile: str) -> Result:
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     """Run scenarios; print timelines, verdicts, expectations and profile differences."""
+    from .jsonl import write_trace
+    from .report import (
+        differences,
+        expectation_lines,
+        taken_lines,
+        timeline,
+        verdict_differences,
+        verdict_lines,
+        verdicts_json,
+    )
+    from .result import Result
+
     plans = [
         _overrides(p, args) for p in _load_plans(args.files, _limits(args), args.max_happenings)
     ]
@@ -155,8 +167,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     kept = [(plan, [r for r in results if isinstance(r, Result)]) for plan, results in done]
     for base, what, write in (
         (None if args.stream else args.trace, "trace", write_trace),
-        (args.chrome, "Chrome trace", write_chrome),
-        (args.csv, "CSV", write_csv),
+        (args.chrome, "Chrome trace", _write_chrome),
+        (args.csv, "CSV", _write_csv),
     ):
         if base:
             for plan, results in kept:
@@ -202,6 +214,18 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _write_chrome(res: Result, fh: TextIO) -> None:
+    from .export import write_chrome
+
+    write_chrome(res, fh)
+
+
+def _write_csv(res: Result, fh: TextIO) -> None:
+    from .export import write_csv
+
+    write_csv(res, fh)
+
+
 def _check_stream_args(args: argparse.Namespace) -> None:
     if not args.trace:
         raise UserError("--stream writes the trace as it runs: give the file with --trace F.jsonl")
@@ -214,6 +238,9 @@ def _check_stream_args(args: argparse.Namespace) -> None:
 
 def _judge_one(plan: Plan, profile: str, fh: TextIO | None) -> Streamed:
     """A run judged as it goes, keeping no trace: to ``fh`` as JSON Lines, or nowhere."""
+    from .engine.world import SimulationLimitError
+    from .runner import stream
+
     try:
         return stream(plan, fh, profile)
     except SimulationLimitError as exc:
@@ -283,6 +310,17 @@ def scenario_path(name: str) -> str:
     return str(bundled) if bundled.is_file() else name
 
 
+def _listed_title(path: Path) -> str:
+    """A bundled scenario's title as ``list`` shows it, read from the TOML alone: listing
+    needs no validation (``check`` does that, and the tests check every bundled file)."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "(invalid: not a readable TOML file)"
+    title = doc.get("title") or doc.get("name")
+    return " ".join(title.split()) if isinstance(title, str) else "(invalid: no name)"
+
+
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     """List bundled scenarios with their titles."""
     folder = bundled_dir()
@@ -290,13 +328,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     if not files:
         print(f"no scenarios in {folder}", file=out)
         return EXIT_OK
-    rows = []
-    for f in files:
-        try:
-            sc = load(str(f))
-            rows.append((f.stem, sc.title or sc.name))
-        except ScenarioError as exc:
-            rows.append((f.stem, f"(invalid: {len(exc.problems)} problems)"))
+    rows = [(f.stem, _listed_title(f)) for f in files]
     width = max(len(name) for name, _ in rows)
     for name, title in rows:
         print(f"{name:<{width}}  {title}", file=out)
@@ -342,6 +374,8 @@ def _executor(args: argparse.Namespace, stack: ExitStack) -> Executor | None:
         client = stack.enter_context(Client(args.dask))
         return client.get_executor()  # type: ignore[no-any-return]
     if args.jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
         return stack.enter_context(ProcessPoolExecutor(max_workers=args.jobs))
     return None
 
@@ -375,6 +409,9 @@ def _sweep_tables(
     executor: Executor | None,
     out: TextIO,
 ) -> None:
+    from .engine.world import SimulationLimitError
+    from .sweep import SweepError, sweep
+
     try:
         for prof in profiles:
             result = sweep(
@@ -397,6 +434,8 @@ def _sweep_tables(
 
 def schema_document() -> dict[str, object]:
     """The JSON Schema of scenario files, generated from the pydantic models."""
+    from .scenario import Scenario
+
     doc = Scenario.model_json_schema(by_alias=True)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -413,6 +452,8 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _limits(args: argparse.Namespace) -> LoadLimits:
+    from .scenario import LoadLimits
+
     base = LoadLimits()
     changes = {
         key: getattr(args, key)
@@ -421,8 +462,6 @@ def _limits(args: argparse.Namespace) -> LoadLimits:
     }
     if not changes:
         return base
-    from dataclasses import replace
-
     return replace(base, **changes)
 
 
