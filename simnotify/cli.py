@@ -343,8 +343,10 @@ def _save_plot(results: list[Result], path: Path) -> None:
 
 
 def _save_figure(fig: Figure, path: Path) -> None:
+    from .plot import save
+
     try:
-        fig.savefig(path, dpi=110)
+        save(fig, path, dpi=110)
     except OSError as exc:
         with suppress(OSError):
             path.unlink()
