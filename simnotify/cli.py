@@ -9,16 +9,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tomllib
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import ExitStack, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-# Each command imports what it needs when it runs, so ``--help``, ``list`` and ``check``
-# start quickly (tests/test_startup.py holds them to it).
+from .console import PipeSafe
+from .interrupt import EXIT_INTERRUPTED, message, process_pool, stop_once
+from .outfile import OutputError, binary_output, text_output
+
+# Each command imports what else it needs when it runs, so ``--help``, ``list`` and
+# ``check`` start quickly (tests/test_startup.py holds them to it).
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
@@ -158,7 +163,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
                 results.append(_run_one(plan, prof))
             elif args.stream:
                 path = _trace_path(args.trace, plan, prof, many)
-                with _output(path) as fh:
+                with text_output(path) as fh:
                     results.append(_judge_one(plan, prof, fh))
                 streamed_to[id(results[-1])] = path
             else:
@@ -174,7 +179,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             for plan, results in kept:
                 for res in results:
                     path = _trace_path(base, plan, res.profile, many)
-                    with _output(path) as fh:
+                    with text_output(path) as fh:
                         write(res, fh)
                     if not args.json:
                         print(f"{what} written to {path}", file=out)
@@ -245,20 +250,6 @@ def _judge_one(plan: Plan, profile: str, fh: TextIO | None) -> Streamed:
         return stream(plan, fh, profile)
     except SimulationLimitError as exc:
         raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
-
-
-@contextmanager
-def _output(path: Path) -> Iterator[TextIO]:
-    """A file to write an output to; a failure to open, write or close it names the file and
-    leaves no half-written file that could pass for a whole one."""
-    try:
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            yield fh
-    except OSError as exc:
-        with suppress(OSError):
-            if path.is_file():
-                path.unlink()
-        raise UserError(f"{path}: cannot write it: {exc.strerror or exc}") from None
 
 
 def _writable(path: Path, suffixes: tuple[str, ...]) -> None:
@@ -345,12 +336,8 @@ def _save_plot(results: list[Result], path: Path) -> None:
 def _save_figure(fig: Figure, path: Path) -> None:
     from .plot import save
 
-    try:
-        save(fig, path, dpi=110)
-    except OSError as exc:
-        with suppress(OSError):
-            path.unlink()
-        raise UserError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+    with binary_output(path) as fh:
+        save(fig, fh, format=path.suffix.lower()[1:], dpi=110)
 
 
 def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
@@ -364,22 +351,38 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+#: A Dask scheduler's address: ``HOST:PORT`` or ``SCHEME://HOST:PORT`` (IPv6 in brackets).
+_DASK_ADDRESS = re.compile(r"(?:[a-z][a-z0-9+]*://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})")
+
+
 def _executor(args: argparse.Namespace, stack: ExitStack) -> Executor | None:
     """The executor ``--dask``/``--jobs`` ask for, closed when ``stack`` closes."""
-    if args.dask and args.jobs > 1:
+    if args.dask is not None and args.jobs > 1:
         raise UserError("--jobs and --dask both choose where runs go: give one of them")
-    if args.dask:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise UserError("--dask needs the dask extra: pip install 'simnotify[dask]'") from None
-        client = stack.enter_context(Client(args.dask))
-        return client.get_executor()  # type: ignore[no-any-return]
+    if args.dask is not None:
+        return _dask(args.dask, stack)
     if args.jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        return stack.enter_context(ProcessPoolExecutor(max_workers=args.jobs))
+        return stack.enter_context(process_pool(args.jobs))
     return None
+
+
+def _dask(address: str, stack: ExitStack) -> Executor:
+    """An executor on the Dask scheduler at ``address``, checked before connecting."""
+    form = _DASK_ADDRESS.fullmatch(address)
+    if form is None or not 0 < int(form.group(1)) < 65536:
+        raise UserError(
+            f"--dask {address!r}: give the scheduler as HOST:PORT or tcp://HOST:PORT, "
+            "e.g. tcp://127.0.0.1:8786"
+        )
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--dask needs the dask extra: pip install 'simnotify[dask]'") from None
+    try:
+        client = stack.enter_context(Client(address, timeout="10s"))
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UserError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
+    return client.get_executor()  # type: ignore[no-any-return]
 
 
 def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
@@ -395,6 +398,15 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
                 f"--vary {args.vary}: write KEY=V1,V2,... e.g. network.latency=50us,1ms"
             )
         vary = (key.strip(), [v.strip() for v in values.split(",") if v.strip()])
+    from .sweep import SEED_END
+
+    first = plan.seed if args.seed is None else args.seed
+    if first + args.runs > SEED_END:
+        given = "--seed" if args.seed is not None else f"{plan.source}: seed"
+        raise UserError(
+            f"{given} {first} with --runs {args.runs} goes past the largest seed, 2^64-1: "
+            f"start at {SEED_END - args.runs} or lower"
+        )
     profiles = _profiles(plan, args.profile)
     with ExitStack() as stack:
         _sweep_tables(args, plan, vary, profiles, _executor(args, stack), out)
@@ -469,11 +481,13 @@ def _limits(args: argparse.Namespace) -> LoadLimits:
 
 def _seed(text: str) -> int:
     """A seed on the command line: 0 or more (a seed and its negation give the same run)."""
+    from .sweep import SEED_END
+
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
-    if not 0 <= value < 2**64:
+    if not 0 <= value < SEED_END:
         raise argparse.ArgumentTypeError(f"a seed is 0 to 2^64-1, got {value}")
     return value
 
@@ -591,18 +605,20 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simnotify`` command."""
-    args = parser().parse_args(argv)
-    for console in (sys.stdout, sys.stderr):  # a title the console cannot show is escaped
-        reconfigure = getattr(console, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
     try:
-        return int(args.func(args, sys.stdout))
-    except UserError as exc:
+        with stop_once():
+            args = parser().parse_args(argv)
+            for console in (sys.stdout, sys.stderr):  # a title the console cannot show is escaped
+                reconfigure = getattr(console, "reconfigure", None)
+                if reconfigure is not None:
+                    reconfigure(errors="backslashreplace")
+            return int(args.func(args, PipeSafe(sys.stdout)))
+    except (UserError, OutputError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:
-        return EXIT_OK
+    except KeyboardInterrupt as exc:
+        print(message(exc), file=sys.stderr)
+        return EXIT_INTERRUPTED
     except OSError as exc:  # an output file (--trace, --plot, ...) that cannot be written
         print(f"{exc.filename or 'simnotify'}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
