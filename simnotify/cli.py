@@ -33,6 +33,7 @@ from .report import (
 from .result import Result, Streamed
 from .runner import run_plan, stream
 from .scenario import LoadLimits, Scenario, ScenarioError, build, load
+from .schedule import ScheduleError
 from .sweep import SweepError, set_parameter, sweep
 
 if TYPE_CHECKING:
@@ -114,11 +115,13 @@ def _limit_where(plan: Plan, exc: SimulationLimitError) -> str:
     return f"{plan.source}:{line}: processes.{exc.process}" if line else plan.source
 
 
-def _run_one(plan: Plan, profile: str) -> Result:
+def _run_one(plan: Plan, profile: str, schedule: str | None = None) -> Result:
     try:
-        return run_plan(plan, profile)
+        return run_plan(plan, profile, schedule)
     except SimulationLimitError as exc:
         raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
+    except ScheduleError as exc:
+        raise UserError(f"{plan.source}: --schedule {schedule}: {exc}") from None
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
@@ -143,14 +146,14 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         results: list[Result | Streamed] = []
         for prof in profiles:
             if keep:
-                results.append(_run_one(plan, prof))
+                results.append(_run_one(plan, prof, args.schedule))
             elif args.stream:
                 path = _trace_path(args.trace, plan, prof, many)
                 with _output(path) as fh:
-                    results.append(_judge_one(plan, prof, fh))
+                    results.append(_judge_one(plan, prof, fh, args.schedule))
                 streamed_to[id(results[-1])] = path
             else:
-                results.append(_judge_one(plan, prof, None))
+                results.append(_judge_one(plan, prof, None, args.schedule))
         done.append((plan, results))
     kept = [(plan, [r for r in results if isinstance(r, Result)]) for plan, results in done]
     for base, what, write in (
@@ -212,12 +215,14 @@ def _check_stream_args(args: argparse.Namespace) -> None:
         )
 
 
-def _judge_one(plan: Plan, profile: str, fh: TextIO | None) -> Streamed:
+def _judge_one(plan: Plan, profile: str, fh: TextIO | None, schedule: str | None) -> Streamed:
     """A run judged as it goes, keeping no trace: to ``fh`` as JSON Lines, or nowhere."""
     try:
-        return stream(plan, fh, profile)
+        return stream(plan, fh, profile, schedule)
     except SimulationLimitError as exc:
         raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
+    except ScheduleError as exc:
+        raise UserError(f"{plan.source}: --schedule {schedule}: {exc}") from None
 
 
 @contextmanager
@@ -496,6 +501,9 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         metavar="KEY=VALUE",
         help="change a parameter, e.g. network.latency=200us (repeatable)",
+    )
+    run.add_argument(
+        "--schedule", metavar="WITNESS", help="follow a schedule of explore (replays its outcome)"
     )
     run.add_argument("--plot", metavar="F.png|F.svg", help="draw the timeline (per scenario)")
     run.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
