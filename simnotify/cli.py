@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .engine.world import SimulationLimitError
+from .explore import ExploreError, explore
 from .export import write_chrome, write_csv
 from .jsonl import write_trace
 from .plan import Limits, Plan
@@ -400,6 +401,40 @@ def _sweep_tables(
         raise UserError(f"{plan.source}: {exc}") from None
 
 
+def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
+    """Every distinguishable schedule: each distinct outcome with a witness to replay."""
+    (plan,) = _load_plans([args.file], _limits(args), args.max_happenings)
+    if args.plot:
+        _writable(Path(args.plot), PICTURES)
+    results = []
+    with ExitStack() as stack:
+        pool = _executor(args, stack)
+        for prof in _profiles(plan, args.profile):
+            try:
+                results.append(explore(plan, prof, args.max_schedules, args.preemptions, pool))
+            except SimulationLimitError as exc:
+                raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
+            except ExploreError as exc:
+                raise UserError(f"--preemptions: {exc}") from None
+    if args.json:
+        docs = [r.to_dict() for r in results]
+        json.dump(docs[0] if len(docs) == 1 else docs, out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    for res in results:
+        for line in res.table():
+            print(line, file=out)
+        print(file=out)
+        if args.plot:
+            path = Path(args.plot)
+            if len(results) > 1:
+                path = path.with_name(f"{path.stem}.{res.profile}{path.suffix}")
+            _save_figure(res.plot(), path)
+            print(f"plot written to {path}", file=out)
+    print(f"replay an outcome: simnotify run {args.file} --schedule WITNESS", file=out)
+    return EXIT_OK
+
+
 def schema_document() -> dict[str, object]:
     """The JSON Schema of scenario files, generated from the pydantic models."""
     doc = Scenario.model_json_schema(by_alias=True)
@@ -546,6 +581,20 @@ def parser() -> argparse.ArgumentParser:
     sw.add_argument("--plot", metavar="F.png|F.svg", help="probability against the parameter")
     sw.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
     sw.set_defaults(func=cmd_sweep)
+
+    ex = sub.add_parser("explore", parents=[limits], help="every schedule's outcome, witnessed")
+    ex.add_argument("file", metavar="FILE")
+    ex.add_argument("--profile", choices=PROFILE_CHOICES, help="semantic profile (default: own)")
+    ex.add_argument("--max-schedules", type=_positive, default=10_000, help="budget (10000)")
+    ex.add_argument(
+        "--preemptions", type=int, metavar="K", help="at most K departures per schedule"
+    )
+    ex.add_argument("--jobs", type=_positive, default=1, help="local worker processes")
+    ex.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler")
+    ex.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    ex.add_argument("--plot", metavar="F.png|F.svg", help="draw each outcome's witness run")
+    ex.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
+    ex.set_defaults(func=cmd_explore)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(func=cmd_schema)

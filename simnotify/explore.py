@@ -202,6 +202,9 @@ class ExploreResult:
     blocked: int
     bound: int | None
     max_schedules: int
+    #: whether the budget, or the bound, left schedules out
+    budget_hit: bool
+    bounded: bool
     outcomes: list[ExploreOutcome]
     plan: Plan = field(repr=False)
 
@@ -227,27 +230,27 @@ class ExploreResult:
             how = "exhaustive"
         else:
             why = []
-            if self.schedules >= self.max_schedules:
-                why.append(f"stopped at --max-schedules {self.max_schedules}")
-            if self.bound is not None:
-                why.append(f"at most {self.bound} reorderings per schedule")
-            how = "not exhaustive (" + ", ".join(why or ["bounded"]) + ")"
+            if self.budget_hit:
+                why.append(f"the budget of --max-schedules {self.max_schedules} ran out")
+            if self.bounded:
+                why.append(f"schedules with more than {self.bound} reorderings left out")
+            how = "not exhaustive (" + ", ".join(why) + ")"
         bound = "" if self.bound is None else f", reorderings bounded at {self.bound}"
         return f"{self.schedules} schedules{bound}: {how}"
 
     def table(self) -> list[str]:
-        """Aligned text: each outcome, its number of schedules, its witness and what the
-        witness reorders."""
+        """Aligned text: each outcome with its number of schedules, what was delivered,
+        its witness and what the witness reorders."""
         lines = [
             f"explore [{self.scenario}] under {self.profile}: {self.search_line()}",
-            f"{'outcome':<40} {'schedules':>9}  witness",
+            f"{'schedules':>9}  outcome",
         ]
         for o in self.outcomes:
-            text = ", ".join(o.findings) or NONE_FOUND
-            lines.append(f"{text:<40} {o.schedules:>9}  {o.witness}")
+            lines.append(f"{o.schedules:>9}  {', '.join(o.findings) or NONE_FOUND}")
             if o.delivered:
-                lines.append(f"  {', '.join(o.delivered)}")
-            lines.extend(f"  {line}" for line in o.reordered)
+                lines.append(f"{'':>9}  {', '.join(o.delivered)}")
+            lines.append(f"{'':>9}  witness {o.witness}")
+            lines.extend(f"{'':>9}    {line}" for line in o.reordered)
         return lines
 
     def plot(self) -> Figure:
@@ -363,7 +366,7 @@ def explore(
     if max_schedules < 1:
         raise ExploreError("max_schedules must be at least 1")
     if preemptions is not None and preemptions < 0:
-        raise ExploreError("preemptions is 0 or more")
+        raise ExploreError(f"{preemptions}: give 0 or more departures per schedule")
     plan = to_plan(scenario)
     prof = profile or plan.profile
     pool = executor or Serial()
@@ -417,6 +420,8 @@ def explore(
         tally.blocked,
         preemptions,
         max_schedules,
+        tally.budget_hit,
+        tally.bounded,
         outcomes,
         plan,
     )

@@ -132,7 +132,7 @@ _ARRIVALS = {
     "_connect_done": "the connect of {src} completing",
     "_window_update": "the window update reaching {src}",
     "_info_arrival": "the protocol info of {src} reaching {proc}",
-    "_hand": "{proc}'s {call} step going out",
+    "_hand": "{proc}'s {call} step",
     "poke": "{proc}'s timeout",
     "flush": "the records going to observers",
 }
