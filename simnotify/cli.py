@@ -9,18 +9,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from contextlib import ExitStack, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from .console import PipeSafe
 from .engine.world import SimulationLimitError
 from .explore import ExploreError, explore
 from .export import write_chrome, write_csv
+from .interrupt import EXIT_INTERRUPTED, message, process_pool, stop_once
 from .jsonl import write_trace
+from .outfile import OutputError, binary_output, text_output
 from .plan import Limits, Plan
 from .report import (
     differences,
@@ -35,7 +39,7 @@ from .result import Result, Streamed
 from .runner import run_plan, stream
 from .scenario import LoadLimits, Scenario, ScenarioError, build, load
 from .schedule import ScheduleError
-from .sweep import SweepError, set_parameter, sweep
+from .sweep import SEED_END, SweepError, set_parameter, sweep
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -150,7 +154,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
                 results.append(_run_one(plan, prof, args.schedule))
             elif args.stream:
                 path = _trace_path(args.trace, plan, prof, many)
-                with _output(path) as fh:
+                with text_output(path) as fh:
                     results.append(_judge_one(plan, prof, fh, args.schedule))
                 streamed_to[id(results[-1])] = path
             else:
@@ -166,7 +170,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             for plan, results in kept:
                 for res in results:
                     path = _trace_path(base, plan, res.profile, many)
-                    with _output(path) as fh:
+                    with text_output(path) as fh:
                         write(res, fh)
                     if not args.json:
                         print(f"{what} written to {path}", file=out)
@@ -224,20 +228,6 @@ def _judge_one(plan: Plan, profile: str, fh: TextIO | None, schedule: str | None
         raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
     except ScheduleError as exc:
         raise UserError(f"{plan.source}: --schedule {schedule}: {exc}") from None
-
-
-@contextmanager
-def _output(path: Path) -> Iterator[TextIO]:
-    """A file to write an output to; a failure to open, write or close it names the file and
-    leaves no half-written file that could pass for a whole one."""
-    try:
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            yield fh
-    except OSError as exc:
-        with suppress(OSError):
-            if path.is_file():
-                path.unlink()
-        raise UserError(f"{path}: cannot write it: {exc.strerror or exc}") from None
 
 
 def _writable(path: Path, suffixes: tuple[str, ...]) -> None:
@@ -317,12 +307,8 @@ def _save_plot(results: list[Result], path: Path) -> None:
 
 
 def _save_figure(fig: Figure, path: Path) -> None:
-    try:
-        fig.savefig(path, dpi=110)
-    except OSError as exc:
-        with suppress(OSError):
-            path.unlink()
-        raise UserError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+    with binary_output(path) as fh:
+        fig.savefig(fh, format=path.suffix.lower()[1:], dpi=110)
 
 
 def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
@@ -336,20 +322,38 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+#: A Dask scheduler's address: ``HOST:PORT`` or ``SCHEME://HOST:PORT`` (IPv6 in brackets).
+_DASK_ADDRESS = re.compile(r"(?:[a-z][a-z0-9+]*://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})")
+
+
 def _executor(args: argparse.Namespace, stack: ExitStack) -> Executor | None:
     """The executor ``--dask``/``--jobs`` ask for, closed when ``stack`` closes."""
-    if args.dask and args.jobs > 1:
+    if args.dask is not None and args.jobs > 1:
         raise UserError("--jobs and --dask both choose where runs go: give one of them")
-    if args.dask:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise UserError("--dask needs the dask extra: pip install 'simnotify[dask]'") from None
-        client = stack.enter_context(Client(args.dask))
-        return client.get_executor()  # type: ignore[no-any-return]
+    if args.dask is not None:
+        return _dask(args.dask, stack)
     if args.jobs > 1:
-        return stack.enter_context(ProcessPoolExecutor(max_workers=args.jobs))
+        return stack.enter_context(process_pool(args.jobs))
     return None
+
+
+def _dask(address: str, stack: ExitStack) -> Executor:
+    """An executor on the Dask scheduler at ``address``, checked before connecting."""
+    form = _DASK_ADDRESS.fullmatch(address)
+    if form is None or not 0 < int(form.group(1)) < 65536:
+        raise UserError(
+            f"--dask {address!r}: give the scheduler as HOST:PORT or tcp://HOST:PORT, "
+            "e.g. tcp://127.0.0.1:8786"
+        )
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--dask needs the dask extra: pip install 'simnotify[dask]'") from None
+    try:
+        client = stack.enter_context(Client(address, timeout="10s"))
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UserError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
+    return client.get_executor()  # type: ignore[no-any-return]
 
 
 def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
@@ -365,6 +369,13 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
                 f"--vary {args.vary}: write KEY=V1,V2,... e.g. network.latency=50us,1ms"
             )
         vary = (key.strip(), [v.strip() for v in values.split(",") if v.strip()])
+    first = plan.seed if args.seed is None else args.seed
+    if first + args.runs > SEED_END:
+        given = "--seed" if args.seed is not None else f"{plan.source}: seed"
+        raise UserError(
+            f"{given} {first} with --runs {args.runs} goes past the largest seed, 2^64-1: "
+            f"start at {SEED_END - args.runs} or lower"
+        )
     profiles = _profiles(plan, args.profile)
     with ExitStack() as stack:
         _sweep_tables(args, plan, vary, profiles, _executor(args, stack), out)
@@ -472,7 +483,7 @@ def _seed(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
-    if not 0 <= value < 2**64:
+    if not 0 <= value < SEED_END:
         raise argparse.ArgumentTypeError(f"a seed is 0 to 2^64-1, got {value}")
     return value
 
@@ -607,18 +618,20 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simnotify`` command."""
-    args = parser().parse_args(argv)
-    for console in (sys.stdout, sys.stderr):  # a title the console cannot show is escaped
-        reconfigure = getattr(console, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
     try:
-        return int(args.func(args, sys.stdout))
-    except UserError as exc:
+        with stop_once():
+            args = parser().parse_args(argv)
+            for console in (sys.stdout, sys.stderr):  # a title the console cannot show is escaped
+                reconfigure = getattr(console, "reconfigure", None)
+                if reconfigure is not None:
+                    reconfigure(errors="backslashreplace")
+            return int(args.func(args, PipeSafe(sys.stdout)))
+    except (UserError, OutputError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:
-        return EXIT_OK
+    except KeyboardInterrupt as exc:
+        print(message(exc), file=sys.stderr)
+        return EXIT_INTERRUPTED
     except OSError as exc:  # an output file (--trace, --plot, ...) that cannot be written
         print(f"{exc.filename or 'simnotify'}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
