@@ -2,7 +2,8 @@
 
 Public API: ``load``/``loads`` a scenario, ``run`` it under a profile, read the
 ``Result`` (trace records, verdicts, checks, end states); ``stream`` a long run's
-trace to a file; ``sweep`` many seeded runs for the probability of each finding.
+trace to a file; ``sweep`` many seeded runs for the probability of each finding;
+``explore`` every schedule for each distinct outcome, with a witness ``run`` replays.
 
 The names are imported on first use, so ``import simnotify`` (and every command that
 needs only part of it, ``simnotify --help`` first) stays quick.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .lazy import exports
 
 if TYPE_CHECKING:
+    from .explore import ExploreResult, explore
     from .profiles import DOCUMENTED, OBSERVED, Profile
     from .result import Comparison, Result, Streamed
     from .runner import compare, run, stream
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 
 #: Each public name and the submodule that defines it.
 _WHERE = {
+    "ExploreResult": "explore",
+    "explore": "explore",
     "DOCUMENTED": "profiles",
     "OBSERVED": "profiles",
     "Profile": "profiles",
@@ -45,6 +49,7 @@ __all__ = [
     "DOCUMENTED",
     "OBSERVED",
     "Comparison",
+    "ExploreResult",
     "Profile",
     "Result",
     "Scenario",
@@ -52,6 +57,7 @@ __all__ = [
     "Streamed",
     "SweepResult",
     "compare",
+    "explore",
     "load",
     "loads",
     "run",

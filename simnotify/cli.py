@@ -116,14 +116,17 @@ def _limit_where(plan: Plan, exc: SimulationLimitError) -> str:
     return f"{plan.source}:{line}: processes.{exc.process}" if line else plan.source
 
 
-def _run_one(plan: Plan, profile: str) -> Result:
+def _run_one(plan: Plan, profile: str, schedule: str | None = None) -> Result:
     from .engine.world import SimulationLimitError
     from .runner import run_plan
+    from .schedule import ScheduleError
 
     try:
-        return run_plan(plan, profile)
+        return run_plan(plan, profile, schedule)
     except SimulationLimitError as exc:
         raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
+    except ScheduleError as exc:
+        raise UserError(f"{plan.source}: --schedule {schedule}: {exc}") from None
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
@@ -160,14 +163,14 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         results: list[Result | Streamed] = []
         for prof in profiles:
             if keep:
-                results.append(_run_one(plan, prof))
+                results.append(_run_one(plan, prof, args.schedule))
             elif args.stream:
                 path = _trace_path(args.trace, plan, prof, many)
                 with text_output(path) as fh:
-                    results.append(_judge_one(plan, prof, fh))
+                    results.append(_judge_one(plan, prof, fh, args.schedule))
                 streamed_to[id(results[-1])] = path
             else:
-                results.append(_judge_one(plan, prof, None))
+                results.append(_judge_one(plan, prof, None, args.schedule))
         done.append((plan, results))
     kept = [(plan, [r for r in results if isinstance(r, Result)]) for plan, results in done]
     for base, what, write in (
@@ -241,15 +244,18 @@ def _check_stream_args(args: argparse.Namespace) -> None:
         )
 
 
-def _judge_one(plan: Plan, profile: str, fh: TextIO | None) -> Streamed:
+def _judge_one(plan: Plan, profile: str, fh: TextIO | None, schedule: str | None) -> Streamed:
     """A run judged as it goes, keeping no trace: to ``fh`` as JSON Lines, or nowhere."""
     from .engine.world import SimulationLimitError
     from .runner import stream
+    from .schedule import ScheduleError
 
     try:
-        return stream(plan, fh, profile)
+        return stream(plan, fh, profile, schedule)
     except SimulationLimitError as exc:
         raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
+    except ScheduleError as exc:
+        raise UserError(f"{plan.source}: --schedule {schedule}: {exc}") from None
 
 
 def _writable(path: Path, suffixes: tuple[str, ...]) -> None:
@@ -446,6 +452,43 @@ def _sweep_tables(
         raise UserError(f"{plan.source}: {exc}") from None
 
 
+def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
+    """Every distinguishable schedule: each distinct outcome with a witness to replay."""
+    from .engine.world import SimulationLimitError
+    from .explore import ExploreError, explore
+
+    (plan,) = _load_plans([args.file], _limits(args), args.max_happenings)
+    if args.plot:
+        _writable(Path(args.plot), PICTURES)
+    results = []
+    with ExitStack() as stack:
+        pool = _executor(args, stack)
+        for prof in _profiles(plan, args.profile):
+            try:
+                results.append(explore(plan, prof, args.max_schedules, args.preemptions, pool))
+            except SimulationLimitError as exc:
+                raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
+            except ExploreError as exc:
+                raise UserError(f"--preemptions: {exc}") from None
+    if args.json:
+        docs = [r.to_dict() for r in results]
+        json.dump(docs[0] if len(docs) == 1 else docs, out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    for res in results:
+        for line in res.table():
+            print(line, file=out)
+        print(file=out)
+        if args.plot:
+            path = Path(args.plot)
+            if len(results) > 1:
+                path = path.with_name(f"{path.stem}.{res.profile}{path.suffix}")
+            _save_figure(res.plot(), path)
+            print(f"plot written to {path}", file=out)
+    print(f"replay an outcome: simnotify run {args.file} --schedule WITNESS", file=out)
+    return EXIT_OK
+
+
 def schema_document() -> dict[str, object]:
     """The JSON Schema of scenario files, generated from the pydantic models."""
     from .scenario import Scenario
@@ -552,6 +595,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="change a parameter, e.g. network.latency=200us (repeatable)",
     )
+    run.add_argument(
+        "--schedule", metavar="WITNESS", help="follow a schedule of explore (replays its outcome)"
+    )
     run.add_argument("--plot", metavar="F.png|F.svg", help="draw the timeline (per scenario)")
     run.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
     run.set_defaults(func=cmd_run)
@@ -593,6 +639,20 @@ def parser() -> argparse.ArgumentParser:
     sw.add_argument("--plot", metavar="F.png|F.svg", help="probability against the parameter")
     sw.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
     sw.set_defaults(func=cmd_sweep)
+
+    ex = sub.add_parser("explore", parents=[limits], help="every schedule's outcome, witnessed")
+    ex.add_argument("file", metavar="FILE")
+    ex.add_argument("--profile", choices=PROFILE_CHOICES, help="semantic profile (default: own)")
+    ex.add_argument("--max-schedules", type=_positive, default=10_000, help="budget (10000)")
+    ex.add_argument(
+        "--preemptions", type=int, metavar="K", help="at most K departures per schedule"
+    )
+    ex.add_argument("--jobs", type=_positive, default=1, help="local worker processes")
+    ex.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler")
+    ex.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    ex.add_argument("--plot", metavar="F.png|F.svg", help="draw each outcome's witness run")
+    ex.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
+    ex.set_defaults(func=cmd_explore)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(func=cmd_schema)
