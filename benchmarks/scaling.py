@@ -95,6 +95,19 @@ client = "C.c"
 server = "A.s"
 """
 
+
+def largest_check_text(steps: int = 200_000, exits: int = 12_000) -> str:
+    """A file at the load limits: ``steps`` steps (the default limit) in under 10 MiB, one
+    inline table each, every send naming a descriptor the check must find created."""
+    sends = ['{at="0s",process="A",call="send",socket="c",bytes=1}'] * (steps - exits)
+    ends = ['{at="1s",process="B",call="exit"}'] * exits
+    return (
+        'format="simnotify/1"\nname="largest"\nuntil="1s"\nsteps=[\n'
+        + ",".join(sends + ends)
+        + '\n]\n[processes.A]\n[processes.B]\n[[connection]]\nclient="A.c"\nserver="B.s"\n'
+    )
+
+
 #: records per millisecond of simulated time, to size a run (measured, rounded down)
 RATES = {"oracle-reregister": 86, "oracle-shared": 68, "both-diff": 272}
 

@@ -17,7 +17,7 @@ from simnotify import oracle, report
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from scaling import scenario_text  # noqa: E402
+from scaling import largest_check_text, scenario_text  # noqa: E402
 
 
 def _io_notes_per_record(monkeypatch: pytest.MonkeyPatch, records: int) -> float:
@@ -108,3 +108,68 @@ def test_a_call_made_under_one_profile_only_is_listed_at_its_time() -> None:
         "  test: send(b, bytes=5) | (not called) -> 5",
         "  server: recv(conn, bytes=5) | (not called) -> 5",
     ]
+
+
+# -- loading at the limits ---------------------------------------------------------------
+
+
+def test_check_looks_at_each_cross_reference_once_and_builds_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``check`` loads (which checks every cross-reference, once) and stops there: no plan
+    is built, and a file without a problem is never scanned for line numbers."""
+    from simnotify.cli import main
+    from simnotify.scenario import locate
+
+    # the package exports functions of these names: the modules themselves
+    load_module = sys.modules["simnotify.scenario.load"]
+    build_module = sys.modules["simnotify.scenario.build"]
+
+    counts = {"checks": 0, "scans": 0}
+    real_check, real_scan = load_module.check_raw, locate._Scanner.run
+
+    def check_raw(*args: object, **kwargs: object) -> object:
+        counts["checks"] += 1
+        return real_check(*args, **kwargs)  # type: ignore[arg-type]
+
+    def scan(self: locate._Scanner) -> None:
+        counts["scans"] += 1
+        real_scan(self)
+
+    def no_build(*args: object) -> object:
+        raise AssertionError("check built a plan")
+
+    monkeypatch.setattr(load_module, "check_raw", check_raw)
+    monkeypatch.setattr(locate._Scanner, "run", scan)
+    monkeypatch.setattr("simnotify.cli.build", no_build)
+    path = tmp_path / "big.toml"
+    path.write_text(scenario_text("oracle-reregister", 1_000), encoding="utf-8")
+    assert main(["check", str(path)]) == 0
+    assert "ok (3 steps, 2 processes)" in capsys.readouterr().out
+    assert counts == {"checks": 1, "scans": 0}
+    # building a loaded scenario checks nothing again; it scans once for the lines
+    monkeypatch.setattr(build_module, "check", no_build)
+    build_module.build(sn.load(path))
+    assert counts == {"checks": 2, "scans": 1}
+
+
+@pytest.mark.long
+def test_check_at_the_limits_takes_under_five_seconds_of_cpu(tmp_path: Path) -> None:
+    """The most expensive file ``check`` accepts by default: 200,000 steps in 10 MiB.
+    Measured as processor time of the whole command, so a busy machine does not count."""
+    import resource
+    import subprocess
+
+    path = tmp_path / "largest.toml"
+    path.write_text(largest_check_text(), encoding="utf-8")
+    assert path.stat().st_size <= 10 * 1024 * 1024
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        [sys.executable, "-m", "simnotify", "check", str(path)], capture_output=True, text=True
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert done.returncode == 0, done.stderr
+    assert "ok (200000 steps, 2 processes)" in done.stdout
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    assert cpu < 5, cpu
+    assert after.ru_maxrss < 600 * 1024  # KiB: the largest child so far
