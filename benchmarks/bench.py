@@ -11,7 +11,11 @@ Run: ``.venv/bin/python benchmarks/bench.py [--until 40ms] [--repeat 3] [--occur
    its peak resident memory.
 
 Each ratio is records per second over bare simpy's events per second (1.0 = as fast as
-bare simpy); each timing is the best of ``--repeat``. The stress scenario is written by
+bare simpy). The four are timed in interleaved rounds (simpy, engine, ``sn.run``, the
+command; ``--repeat`` rounds) and each keeps its best round, so a drift in the machine's
+speed reaches all of them alike. Each is timed twice over: wall seconds, and CPU seconds
+(user + system, the child's for the command), which a busy shared machine inflates far
+less than wall time. The stress scenario is written by
 :func:`stress_text` (``--write-stress F`` saves it): 50 clients in message loops and 50
 servers in event loops, ten connections each, every FD_READ answered by a recv and a send.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import gc
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -137,16 +142,36 @@ def bench_simpy(n: int, chains: int = 1000) -> float:
     return time.perf_counter() - start
 
 
-def best(repeat: int, fn: Callable[[], object]) -> float:
-    """The shortest of ``repeat`` timings of ``fn``, with what it left collected between."""
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children: a child's own work counts."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds of one call of ``fn``, with what earlier calls left collected."""
     gc.collect()
-    return min(times)
+    wall, cpu = time.perf_counter(), _cpu()
+    fn()
+    return time.perf_counter() - wall, _cpu() - cpu
+
+
+def interleaved(
+    repeat: int, fns: dict[str, Callable[[], object]]
+) -> dict[str, tuple[float, float]]:
+    """Each function's best wall and best CPU time over ``repeat`` rounds, one call of each
+    function per round, in turn."""
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(repeat):
+        for label, fn in fns.items():
+            wall, cpu = timed(fn)
+            old = best.get(label, (wall, cpu))
+            best[label] = (min(old[0], wall), min(old[1], cpu))
+    gc.collect()
+    return best
 
 
 def _peak_kib() -> int:
@@ -222,22 +247,27 @@ def main() -> None:
         return world.tracer.count
 
     n = engine()
-    t_engine = best(args.repeat, engine)
-    t_api = best(args.repeat, lambda: sn.run(plan))
     cli = [sys.executable, "-m", "simnotify", "run", path, "--quiet"]
-    t_cli = best(args.repeat, lambda: subprocess.run(cli, check=True, capture_output=True))
-    t_simpy = best(args.repeat, lambda: bench_simpy(n))
-    rate = n / t_simpy
+    times = interleaved(
+        args.repeat,
+        {
+            "bare simpy": lambda: bench_simpy(n),
+            "simnotify run --quiet": lambda: subprocess.run(cli, check=True, capture_output=True),
+            "sn.run (verdicts)": lambda: sn.run(plan),
+            "engine alone": engine,
+        },
+    )
+    simpy_wall, simpy_cpu = times.pop("bare simpy")
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     print(f"stress scenario: 100 processes, 1000 connections, until {args.until}: {n:,} records")
-    print(f"bare simpy:                 {t_simpy:6.2f} s  {rate:>11,.0f} events/s")
-    for label, took in (
-        ("simnotify run --quiet", t_cli),
-        ("sn.run (verdicts)", t_api),
-        ("engine alone", t_engine),
-    ):
+    print(f"{'':<23} {'wall s':>7} {'records/s':>11} {'ratio':>6}   {'CPU s':>7} {'ratio':>6}")
+    print(
+        f"{'bare simpy':<23} {simpy_wall:7.2f} {n / simpy_wall:>11,.0f} {'':>6}   {simpy_cpu:7.2f}"
+    )
+    for label, (wall, cpu) in times.items():
         print(
-            f"{label:<27} {took:6.2f} s  {n / took:>11,.0f} records/s  ratio {n / took / rate:.2f}"
+            f"{label:<23} {wall:7.2f} {n / wall:>11,.0f} {simpy_wall / wall:6.2f}"
+            f"   {cpu:7.2f} {simpy_cpu / cpu:6.2f}"
         )
     occ, records, size, took, peak, found = bench_memory(args.occurrences)
     print(

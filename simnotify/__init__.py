@@ -2,9 +2,11 @@
 
 Public API: ``load``/``loads`` a scenario, ``run`` it under a profile, read the
 ``Result`` (trace records, verdicts, checks, end states); ``stream`` a long run's
-trace to a file; ``sweep`` many seeded runs for the probability of each finding.
+trace to a file; ``sweep`` many seeded runs for the probability of each finding;
+``explore`` every schedule for each distinct outcome, with a witness ``run`` replays.
 """
 
+from .explore import ExploreResult, explore
 from .profiles import DOCUMENTED, OBSERVED, Profile
 from .result import Comparison, Result, Streamed
 from .runner import compare, run, stream
@@ -15,6 +17,7 @@ __all__ = [
     "DOCUMENTED",
     "OBSERVED",
     "Comparison",
+    "ExploreResult",
     "Profile",
     "Result",
     "Scenario",
@@ -22,6 +25,7 @@ __all__ = [
     "Streamed",
     "SweepResult",
     "compare",
+    "explore",
     "load",
     "loads",
     "run",

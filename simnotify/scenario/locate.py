@@ -276,3 +276,49 @@ class _Scanner:
         end = match.end() if match is not None and match.end() > pos else pos + 1
         self.line += text.count("\n", pos, end)
         self.pos = end
+
+
+#: What :func:`nesting` walks: strings and comments (skipped whole), brackets, newlines.
+_NESTING_TOKEN = re.compile(
+    "|".join(p.pattern for p in (_ML_BASIC, _ML_LITERAL, _BASIC, _LITERAL, _COMMENT))
+    + r"|[\[\]{}\n]"
+)
+
+
+class Nesting:
+    """Where brackets and strings open in a broken file, for messages that point there.
+
+    ``deep_line`` is the first line where brackets nest more than ``too_deep`` levels;
+    ``open_lines`` the lines of the brackets never closed, outermost first;
+    ``string`` the first string never closed, as ``(line, opening quote)``.
+    """
+
+    __slots__ = ("deep_line", "open_lines", "string")
+
+    def __init__(self, text: str, too_deep: int) -> None:
+        self.deep_line: int | None = None
+        self.open_lines: list[int] = []
+        self.string: tuple[int, str] | None = None
+        line = 1
+        for match in _NESTING_TOKEN.finditer(text):
+            token = match.group()
+            first = token[0]
+            if first == "\n":
+                line += 1
+            elif first in "[{":
+                self.open_lines.append(line)
+                if self.deep_line is None and len(self.open_lines) > too_deep:
+                    self.deep_line = line
+            elif first in "]}":
+                if self.open_lines:
+                    self.open_lines.pop()
+            elif first in "\"'":
+                quote = token[:3] if token.startswith(first * 3) else first
+                closed = len(token) >= 2 * len(quote) and token.endswith(quote)
+                if (
+                    not closed
+                    and self.string is None
+                    and (len(quote) == 3 or match.end() == len(text))
+                ):
+                    self.string = (line, quote)
+                line += token.count("\n")
