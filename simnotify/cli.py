@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .engine.world import SimulationLimitError
     from .plan import Plan
     from .result import Result, Streamed
-    from .scenario import LoadLimits
+    from .scenario import LoadLimits, Scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 PICTURES = (".png", ".svg")
@@ -45,14 +45,24 @@ class UserError(Exception):
 
 
 def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | None) -> list[Plan]:
-    from .scenario import ScenarioError, build, load
+    from .scenario import build
 
-    plans: list[Plan] = []
+    plans = [build(sc) for sc in _load_scenarios(paths, limits)]  # loading checked them all
+    if max_happenings is not None:
+        plans = [_with_limit(plan, max_happenings) for plan in plans]
+    return plans
+
+
+def _load_scenarios(paths: Sequence[str], limits: LoadLimits) -> list[Scenario]:
+    """Every file loaded and checked, or a UserError listing every problem of them all."""
+    from .scenario import ScenarioError, load
+
+    scenarios: list[Scenario] = []
     problems: list[str] = []
     for given in paths:
         path = scenario_path(given)
         try:
-            plan = build(load(path, limits=limits))
+            scenario = load(path, limits=limits)
         except FileNotFoundError:
             bundled = "" if path != given or "/" in given else BUNDLED_NOTE
             problems.append(f"{path}: no such file{bundled}")
@@ -66,12 +76,10 @@ def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | 
         except ScenarioError as exc:
             problems.extend(str(p) for p in exc.problems)
             continue
-        if max_happenings is not None:
-            plan = _with_limit(plan, max_happenings)
-        plans.append(plan)
+        scenarios.append(scenario)
     if problems:
         raise UserError("\n".join(problems))
-    return plans
+    return scenarios
 
 
 def _overrides(plan: Plan, args: argparse.Namespace) -> Plan:
@@ -276,13 +284,9 @@ def _print_ends(res: Result | Streamed, out: TextIO) -> None:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    """Validate scenario files without running them."""
-    plans = _load_plans(args.files, _limits(args), None)
-    for plan in plans:
-        print(
-            f"{plan.source}: ok ({len(plan.steps)} steps, {len(plan.processes)} processes)",
-            file=out,
-        )
+    """Validate scenario files without running them (loading checks all there is)."""
+    for sc in _load_scenarios(args.files, _limits(args)):
+        print(f"{sc.source}: ok ({len(sc.steps)} steps, {len(sc.processes)} processes)", file=out)
     return EXIT_OK
 
 
