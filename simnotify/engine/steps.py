@@ -112,3 +112,10 @@ class StepFeeder:
             if proc.idle:
                 proc.poke()
                 return
+
+
+def taker(step: Step) -> str:
+    """Who runs a step: its process's main thread (``A``) or another thread (``A/io``);
+    ``StepFeeder`` works this out inline, on its hot path."""
+    thread = step.thread
+    return step.process if thread == MAIN else f"{step.process}/{thread}"

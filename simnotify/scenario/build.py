@@ -6,10 +6,12 @@ shapes plan.py documents, and every line number travels along for messages.
 
 from __future__ import annotations
 
-from functools import reduce
+from collections.abc import Callable
+from functools import cache, reduce
 from operator import or_
 from typing import Any
 
+from ..gcpause import collector_paused
 from ..plan import (
     ANY_PROFILE,
     MAIN_THREAD,
@@ -33,6 +35,8 @@ from .fields import split_endpoint
 from .load import DEFAULT_LIMITS
 from .model import CallModel, Outcome, Process, Scenario
 
+#: A path's line in the source file.
+_Lines = Callable[[Path], int]
 #: Model fields that describe the call rather than being its arguments.
 _NOT_ARGS = frozenset({"call", "expect", "id", "at", "process", "jitter", "thread", "actor"})
 #: File keys whose canonical argument name differs (plan.py's table).
@@ -46,12 +50,19 @@ _ARG_NAMES = {
 
 
 def build(scenario: Scenario) -> Plan:
-    """Compile a scenario; raises ``ScenarioError`` if its cross-references do not hold."""
+    """Compile a scenario; raises ``ScenarioError`` if its cross-references do not hold.
+    (The cycle collector rests meanwhile, as it does while loading.)"""
+    with collector_paused():
+        return _build(scenario)
+
+
+def _build(scenario: Scenario) -> Plan:
     if not scenario._checked:
         problems = check(scenario, DEFAULT_LIMITS.max_problems)
         if problems:
             raise ScenarioError(problems)
     sc = scenario
+    line = sc.line_finder()  # once: the scenario's own ``line`` costs a lookup per call
     network = NetworkPlan(
         latency_us=_us(sc.network.latency),
         ipc_delay_us=_us(sc.network.ipc_delay),
@@ -65,12 +76,12 @@ def build(scenario: Scenario) -> Plan:
     return Plan(
         name=sc.name,
         until_us=_us(sc.until),
-        processes=tuple(_process(sc, name, process) for name, process in sc.processes.items()),
+        processes=tuple(_process(line, name, p) for name, p in sc.processes.items()),
         steps=tuple(
             Step(
                 times[i],
                 sc.steps[i].process,
-                _call(sc, sc.steps[i], ("steps", i), sc.steps[i].process),
+                _call(line, sc.steps[i], ("steps", i), sc.steps[i].process),
                 _jitter(sc.steps[i].jitter),
                 sc.steps[i].thread or MAIN_THREAD,
             )
@@ -78,7 +89,7 @@ def build(scenario: Scenario) -> Plan:
         ),
         connections=tuple(
             ConnectionPlan(
-                split_endpoint(c.client), split_endpoint(c.server), sc.line(("connection", i))
+                split_endpoint(c.client), split_endpoint(c.server), line(("connection", i))
             )
             for i, c in enumerate(sc.connection)
         ),
@@ -91,7 +102,7 @@ def build(scenario: Scenario) -> Plan:
                 socket=split_endpoint(o.socket) if o.socket is not None else None,
                 profile=o.profile,
                 count=o.count,
-                line=sc.line(("expect", i)),
+                line=line(("expect", i)),
             )
             for i, o in enumerate(sc.expect)
         ),
@@ -127,7 +138,7 @@ def _who(sc: Scenario, o: Outcome, process: str | None) -> str | None:
     return process
 
 
-def _process(sc: Scenario, name: str, process: Process) -> ProcessPlan:
+def _process(line: _Lines, name: str, process: Process) -> ProcessPlan:
     base: Path = ("processes", name)
     handle_time = None if process.handle_time is None else _us(process.handle_time)
     threads = tuple(
@@ -135,38 +146,45 @@ def _process(sc: Scenario, name: str, process: Process) -> ProcessPlan:
             t,
             thread.loop,
             None if thread.handle_time is None else _us(thread.handle_time),
-            _handlers(sc, name, thread.on, (*base, "threads", t), t),
+            _handlers(line, name, thread.on, (*base, "threads", t), t),
             thread.actor,
-            sc.line((*base, "threads", t)),
+            line((*base, "threads", t)),
         )
         for t, thread in process.threads.items()
     )
-    handlers = _handlers(sc, name, process.on, base, MAIN_THREAD)
+    handlers = _handlers(line, name, process.on, base, MAIN_THREAD)
     return ProcessPlan(
-        name, process.loop, handle_time, handlers, sc.line(base), threads, process.actor
+        name, process.loop, handle_time, handlers, line(base), threads, process.actor
     )
 
 
 def _handlers(
-    sc: Scenario, name: str, on: dict[str, list[CallModel]], base: Path, thread: str
+    line: _Lines, name: str, on: dict[str, list[CallModel]], base: Path, thread: str
 ) -> dict[str, tuple[Call, ...]]:
     return {
-        key: tuple(_call(sc, c, (*base, "on", key, j), name, thread) for j, c in enumerate(calls))
+        key: tuple(_call(line, c, (*base, "on", key, j), name, thread) for j, c in enumerate(calls))
         for key, calls in on.items()
     }
 
 
+@cache
+def _arg_fields(model: type[CallModel]) -> tuple[tuple[str, str], ...]:
+    """(attribute, file key) of each field of a call model that is an argument."""
+    return tuple(
+        (field_name, field.alias or field_name)
+        for field_name, field in model.model_fields.items()
+        if (field.alias or field_name) not in _NOT_ARGS
+    )
+
+
 def _call(
-    sc: Scenario, call: CallModel, path: Path, process: str, running: str | None = None
+    line: _Lines, call: CallModel, path: Path, process: str, running: str | None = None
 ) -> Call:
     """One call; ``running`` is the thread whose handler holds it (None: a step, which
     runs where its ``thread`` says)."""
     name: str = call.call  # type: ignore[attr-defined]  # every concrete call model has it
     args: dict[str, Any] = {}
-    for field_name, field in type(call).model_fields.items():
-        key = field.alias or field_name
-        if key in _NOT_ARGS:
-            continue
+    for field_name, key in _arg_fields(type(call)):
         value = getattr(call, field_name)
         if key == "events" and name == "WSAWaitForMultipleEvents":
             args["handles"] = tuple(value)
@@ -177,10 +195,10 @@ def _call(
     expect = None
     if call.expect is not None:
         by_profile = call.expect if isinstance(call.expect, dict) else {ANY_PROFILE: call.expect}
-        expect = Expect({p: _copy(v) for p, v in by_profile.items()}, sc.line((*path, "expect")))
+        expect = Expect({p: _copy(v) for p, v in by_profile.items()}, line((*path, "expect")))
     thread = call.thread if running is not None and call.thread not in (None, running) else None
     actor = f"{process}/{call.actor}" if call.actor is not None else None
-    return Call(name, args, sc.line(path), expect, call.id, thread, actor)
+    return Call(name, args, line(path), expect, call.id, thread, actor)
 
 
 def _arg(key: str, value: Any) -> Any:
