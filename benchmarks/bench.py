@@ -8,7 +8,9 @@ Run: ``.venv/bin/python benchmarks/bench.py [--until 40ms] [--repeat 3] [--occur
 3. ``sn.run`` in this process (the trace kept, verdicts included);
 4. the engine alone (records counted, nothing judged);
 5. a streamed run of ``--occurrences`` data arrivals with verdicts, in a fresh process:
-   its peak resident memory.
+   its peak resident memory;
+6. ``sn.explore`` on the bundled races: schedules per second, and how many schedules the
+   sleep sets spare against every order of every choice (``--explore`` runs only this).
 
 Each ratio is records per second over bare simpy's events per second (1.0 = as fast as
 bare simpy). The four are timed in interleaved rounds (simpy, engine, ``sn.run``, the
@@ -215,6 +217,38 @@ def bench_memory(occurrences: int) -> tuple[int, int, int, float, float, int]:
     return int(occ), int(records), int(size), float(took), int(peak_kib) / 1024, int(found)
 
 
+#: Bundled scenarios explored by the benchmark: the two races, and two with one outcome.
+EXPLORED = (
+    "prefork-handoff-race",
+    "two-registrants-race",
+    "enum-steals-record",
+    "stale-message-after-cancel",
+)
+
+
+def bench_explore() -> None:
+    """Explore each scenario with and without sleep sets: schedules, time, reduction."""
+    import simnotify as sn
+
+    print(
+        f"{'explore':<28} {'outcomes':>8} {'schedules':>9} {'per s':>7}"
+        f" {'every order':>11} {'per s':>7} {'reduction':>9}"
+    )
+    for name in EXPLORED:
+        plan = sn.load(HERE.parent / "scenarios" / f"{name}.toml")
+        t0 = time.perf_counter()
+        res = sn.explore(plan)
+        t1 = time.perf_counter()
+        naive = sn.explore(plan, reduce=False)
+        t2 = time.perf_counter()
+        assert res.exhaustive and naive.exhaustive
+        print(
+            f"{name:<28} {len(res.outcomes):>8} {res.schedules:>9} "
+            f"{res.schedules / (t1 - t0):>7,.0f} {naive.schedules:>11,} "
+            f"{naive.schedules / (t2 - t1):>7,.0f} {naive.schedules / res.schedules:>8.0f}x"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--until", default="40ms", help="length of the stress run")
@@ -222,9 +256,13 @@ def main() -> None:
     ap.add_argument("--occurrences", type=int, default=1_000_000, help="streamed memory run")
     ap.add_argument("--write-stress", metavar="F", help="save the stress scenario and stop")
     ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--explore", action="store_true", help="only the explore measurements")
     args = ap.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
+        return
+    if args.explore:
+        bench_explore()
         return
     text = stress_text(until=args.until)
     if args.write_stress:
@@ -274,6 +312,7 @@ def main() -> None:
         f"streamed run with verdicts: {occ:,} occurrences, {records:,} records, "
         f"{found:,} verdicts, {size / 1e6:,.0f} MB of JSONL in {took:.1f} s; peak {peak:,.0f} MB"
     )
+    bench_explore()
 
 
 if __name__ == "__main__":
