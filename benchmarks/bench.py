@@ -244,8 +244,8 @@ def bench_explore(repeat: int = 3) -> None:
         return min(took)
 
     print(
-        f"{'explore':<28} {'outcomes':>8} {'schedules':>9} {'per s':>7}"
-        f" {'every order':>11} {'per s':>7} {'reduction':>9}"
+        f"{'explore':<28} {'outcomes':>8} {'schedules':>9} {'ms':>6} {'per s':>6}"
+        f" {'every order':>11} {'ms':>6} {'per s':>6} {'reduction':>9}"
     )
     for name in EXPLORED:
         plan = sn.load(HERE.parent / "scenarios" / f"{name}.toml")
@@ -254,9 +254,9 @@ def bench_explore(repeat: int = 3) -> None:
         t_res = best(partial(sn.explore, plan))
         t_naive = best(partial(sn.explore, plan, reduce=False))
         print(
-            f"{name:<28} {len(res.outcomes):>8} {res.schedules:>9} "
-            f"{res.schedules / t_res:>7,.0f} {naive.schedules:>11,} "
-            f"{naive.schedules / t_naive:>7,.0f} {naive.schedules / res.schedules:>8.0f}x"
+            f"{name:<28} {len(res.outcomes):>8} {res.schedules:>9} {t_res * 1000:>6.0f} "
+            f"{res.schedules / t_res:>6,.0f} {naive.schedules:>11,} {t_naive * 1000:>6.0f} "
+            f"{naive.schedules / t_naive:>6,.0f} {naive.schedules / res.schedules:>8.0f}x"
         )
 
 
