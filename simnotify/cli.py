@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 from .console import PipeSafe
 from .engine.world import SimulationLimitError
 from .export import write_chrome, write_csv
-from .interrupt import EXIT_INTERRUPTED, message, process_pool, stop_once
+from .interrupt import EXIT_INTERRUPTED, process_pool, stop_once
 from .jsonl import write_trace
 from .outfile import OutputError, binary_output, text_output
 from .plan import Limits, Plan
@@ -559,6 +559,11 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _with_notes(text: str, exc: BaseException) -> str:
+    """One line: what stopped the command, then the outputs it did not write."""
+    return "; ".join([text, *getattr(exc, "__notes__", ())])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simnotify`` command."""
     try:
@@ -568,12 +573,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 reconfigure = getattr(console, "reconfigure", None)
                 if reconfigure is not None:
                     reconfigure(errors="backslashreplace")
-            return int(args.func(args, PipeSafe(sys.stdout)))
+            out = PipeSafe(sys.stdout)
+            code = int(args.func(args, out))
+            out.flush()  # a full disk behind standard output is reported, not lost at exit
+            return code
     except (UserError, OutputError) as exc:
-        print(str(exc), file=sys.stderr)
+        print(_with_notes(str(exc), exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as exc:
-        print(message(exc), file=sys.stderr)
+        print(_with_notes("interrupted", exc), file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:  # an output file (--trace, --plot, ...) that cannot be written
         print(f"{exc.filename or 'simnotify'}: {exc.strerror or exc}", file=sys.stderr)
