@@ -24,7 +24,7 @@ from .runner import run_plan, to_plan
 from .scenario.messages import error_message
 from .scenario.model import Network
 from .units import parse_time
-from .verdicts import FINDINGS, OUTCOMES
+from .verdicts import FINDINGS, OUTCOMES, Verdict
 
 #: The table's line for runs with no finding at all.
 NONE_FOUND = f"(no {', '.join(FINDINGS)})"
@@ -95,6 +95,16 @@ def set_parameter(plan: Plan, key: str, value: str) -> Plan:
     )
 
 
+def outcomes_of(verdicts: Iterable[Verdict], kinds: Sequence[str] = OUTCOMES) -> frozenset[Outcome]:
+    """The outcomes of one run: its verdicts of these kinds, without their times."""
+    return frozenset((v.kind, v.process, v.event or "-") for v in verdicts if v.kind in kinds)
+
+
+def label(o: Outcome) -> str:
+    """An outcome as tables show it: ``lost FD_READ for W``, ``hang W``."""
+    return f"{o[0]} {o[2]} for {o[1]}" if o[2] != "-" else f"{o[0]} {o[1]}"
+
+
 def _network_int(key: str, value: str) -> int:
     """``value`` read as the scenario file's ``[network] KEY = value`` is, with its message."""
     try:
@@ -112,10 +122,7 @@ def _network_int(key: str, value: str) -> int:
 
 
 def _outcomes(plan: Plan, profile: str, seed: int) -> frozenset[Outcome]:
-    res = run_plan(replace(plan, seed=seed), profile)
-    return frozenset(
-        (v.kind, v.process, v.event or "-") for v in res.verdicts if v.kind in OUTCOMES
-    )
+    return outcomes_of(run_plan(replace(plan, seed=seed), profile).verdicts)
 
 
 def run_batch(plan: Plan, profile: str, seeds: Sequence[int]) -> list[frozenset[Outcome]]:
@@ -194,10 +201,9 @@ class SweepResult:
             for o in self.outcomes():
                 p, low, high = row.probability(o)
                 seed = row.example.get(o)
-                label = f"{o[0]} {o[2]} for {o[1]}" if o[2] != "-" else f"{o[0]} {o[1]}"
                 value = row.value if first else ""
                 lines.append(
-                    f"{value:<22} {label:<32} {p:>6.3f}  [{low:.3f}, {high:.3f}]  "
+                    f"{value:<22} {label(o):<32} {p:>6.3f}  [{low:.3f}, {high:.3f}]  "
                     f"{seed if seed is not None else '-'}"
                 )
                 first = False
@@ -240,13 +246,12 @@ class SweepResult:
                 [y - e[1] for y, e in zip(ys, est, strict=True)],
                 [e[2] - y for y, e in zip(ys, est, strict=True)],
             ]
-            label = f"{o[0]} {o[2]} for {o[1]}" if o[2] != "-" else f"{o[0]} {o[1]}"
             ax.errorbar(
                 xs,
                 ys,
                 yerr=err,
                 capsize=3,
-                label=label,
+                label=label(o),
                 # outcomes of one race coincide: a marker and dash of its own keeps each seen
                 marker=_MARKERS[n % len(_MARKERS)],
                 linestyle=_DASHES[n % len(_DASHES)],
@@ -265,7 +270,7 @@ class SweepResult:
         return fig
 
 
-class _Serial(Executor):
+class Serial(Executor):
     """Runs each task at once in this process (the default executor)."""
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
@@ -345,7 +350,7 @@ def sweep(
         raise SweepError(f"{vary[0]}: no values to vary it over")
     values: Sequence[str | None] = list(vary[1]) if vary else [None]
     plans = [set_parameter(base, vary[0], v) if vary and v is not None else base for v in values]
-    pool = executor or _Serial()
+    pool = executor or Serial()
     bar = _Progress(runs * len(plans), progress)
     futures = [
         [pool.submit(run_batch, plan, prof, seeds[i : i + BATCH]) for i in range(0, runs, BATCH)]

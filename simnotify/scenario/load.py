@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..gcpause import collector_paused
 from .checks import check_raw
 from .errors import Problem, ScenarioError, format_path, merged, sorted_problems
 from .locate import LineMap, Nesting
@@ -104,7 +105,16 @@ def _read(source: str, limits: LoadLimits) -> bytes:
 def loads(
     text: str | bytes, source: str = "<string>", limits: LoadLimits = DEFAULT_LIMITS
 ) -> Scenario:
-    """Validate scenario text (or the bytes of a file); raises ``ScenarioError``."""
+    """Validate scenario text (or the bytes of a file); raises ``ScenarioError``.
+
+    The cycle collector rests meanwhile: a long file is hundreds of thousands of
+    long-lived dicts and models, which it would walk again and again as they age, for
+    nothing (loading makes no reference cycles)."""
+    with collector_paused():
+        return _loads(text, source, limits)
+
+
+def _loads(text: str | bytes, source: str, limits: LoadLimits) -> Scenario:
     text = _decode(text, source, limits)
     raw = _parse(text, source)
     problems = _over_limits(raw, text, source, limits)
