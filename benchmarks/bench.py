@@ -8,7 +8,10 @@ Run: ``.venv/bin/python benchmarks/bench.py [--until 40ms] [--repeat 3] [--occur
 3. ``sn.run`` in this process (the trace kept, verdicts included);
 4. the engine alone (records counted, nothing judged);
 5. a streamed run of ``--occurrences`` data arrivals with verdicts, in a fresh process:
-   its peak resident memory.
+   its peak resident memory;
+6. start-up (``--startup`` runs only this): ``simnotify --help``, ``list`` and ``check`` on
+   a small file, each as a whole process, against ``python -c "import simpy, pydantic"``;
+   then, from ``python -X importtime``, what each command imports that takes longest.
 
 Each ratio is records per second over bare simpy's events per second (1.0 = as fast as
 bare simpy). The four are timed in interleaved rounds (simpy, engine, ``sn.run``, the
@@ -215,6 +218,72 @@ def bench_memory(occurrences: int) -> tuple[int, int, int, float, float, int]:
     return int(occ), int(records), int(size), float(took), int(peak_kib) / 1024, int(found)
 
 
+#: The start-up commands and their targets (times the bare ``import simpy, pydantic``).
+STARTUP = (
+    ("simnotify --help", ["--help"], 1.5),
+    ("simnotify list", ["list"], 1.5),
+    ("simnotify check (small file)", ["check", str(PING_PONG)], 2.5),
+)
+BASELINE = [sys.executable, "-c", "import simpy, pydantic"]
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def startup_times(repeat: int) -> tuple[float, list[tuple[str, float, float]]]:
+    """The bare import's time and, per command, its time and its ratio to the bare import;
+    each the best of ``repeat`` fresh processes, taken in turn. The time is the process's
+    CPU time (user + system): on a machine shared with other work it is what the wall time
+    would be on a quiet one, where the wall time swings with the neighbours' load."""
+    commands = [[sys.executable, "-m", "simnotify", *argv] for _, argv, _ in STARTUP]
+    times: list[list[float]] = [[] for _ in range(len(commands) + 1)]
+    for _ in range(repeat):
+        for i, cmd in enumerate([BASELINE, *commands]):
+            before = _child_cpu()
+            subprocess.run(cmd, check=True, capture_output=True)
+            times[i].append(_child_cpu() - before)
+    base = min(times[0])
+    labels = [label for label, _, _ in STARTUP]
+    rows = [(label, min(t), min(t) / base) for label, t in zip(labels, times[1:], strict=True)]
+    return base, rows
+
+
+def slowest_imports(argv: list[str], top: int = 6) -> list[tuple[str, float]]:
+    """The top-level imports a command spends most on (``-X importtime``, cumulative ms)."""
+    err = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "simnotify", *argv],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stderr
+    found = []
+    for line in err.splitlines():
+        _, _, rest = line.partition("import time:")
+        parts = [p.strip() for p in rest.split("|")]
+        if len(parts) == 3 and parts[1].isdigit() and not parts[2].startswith(" "):
+            depth = len(rest.split("|")[2]) - len(rest.split("|")[2].lstrip())
+            if depth <= 1:
+                found.append((parts[2], int(parts[1]) / 1000))
+    return sorted(found, key=lambda f: -f[1])[:top]
+
+
+def bench_startup(repeat: int) -> None:
+    """Print section 6: start-up against the bare import, and where the time goes."""
+    base, rows = startup_times(repeat)
+    print(
+        f"start-up, CPU time, best of {repeat}: python -c 'import simpy, pydantic' "
+        f"{base * 1000:.0f} ms"
+    )
+    for (label, took, ratio), (_, _, target) in zip(rows, STARTUP, strict=True):
+        met = "met" if ratio <= target else "NOT met"
+        print(f"  {label:<29} {took * 1000:4.0f} ms  ratio {ratio:.2f} (target {target}: {met})")
+    for label, argv, _ in STARTUP:
+        slow = ", ".join(f"{name} {ms:.0f}" for name, ms in slowest_imports(argv))
+        print(f"  imports of {label} (ms): {slow}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--until", default="40ms", help="length of the stress run")
@@ -222,7 +291,11 @@ def main() -> None:
     ap.add_argument("--occurrences", type=int, default=1_000_000, help="streamed memory run")
     ap.add_argument("--write-stress", metavar="F", help="save the stress scenario and stop")
     ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--startup", action="store_true", help="measure start-up only")
     args = ap.parse_args()
+    if args.startup:
+        bench_startup(max(args.repeat, 10))
+        return
     if args.memory_child:
         memory_child(args.memory_child)
         return
@@ -274,6 +347,7 @@ def main() -> None:
         f"streamed run with verdicts: {occ:,} occurrences, {records:,} records, "
         f"{found:,} verdicts, {size / 1e6:,.0f} MB of JSONL in {took:.1f} s; peak {peak:,.0f} MB"
     )
+    bench_startup(max(args.repeat, 10))
 
 
 if __name__ == "__main__":

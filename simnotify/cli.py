@@ -11,38 +11,28 @@ import json
 import os
 import re
 import sys
+import tomllib
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from contextlib import ExitStack, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .console import PipeSafe
-from .engine.world import SimulationLimitError
-from .explore import ExploreError, explore
-from .export import write_chrome, write_csv
 from .interrupt import EXIT_INTERRUPTED, message, process_pool, stop_once
-from .jsonl import write_trace
 from .outfile import OutputError, binary_output, text_output
-from .plan import Limits, Plan
-from .report import (
-    differences,
-    expectation_lines,
-    taken_lines,
-    timeline,
-    verdict_differences,
-    verdict_lines,
-    verdicts_json,
-)
-from .result import Result, Streamed
-from .runner import run_plan, stream
-from .scenario import LoadLimits, Scenario, ScenarioError, build, load
-from .schedule import ScheduleError
-from .sweep import SEED_END, SweepError, set_parameter, sweep
 
+# Each command imports what else it needs when it runs, so ``--help``, ``list`` and
+# ``check`` start quickly (tests/test_startup.py holds them to it).
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from matplotlib.figure import Figure
+
+    from .engine.world import SimulationLimitError
+    from .plan import Plan
+    from .result import Result, Streamed
+    from .scenario import LoadLimits, Scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 PICTURES = (".png", ".svg")
@@ -55,6 +45,8 @@ class UserError(Exception):
 
 
 def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | None) -> list[Plan]:
+    from .scenario import build
+
     plans = [build(sc) for sc in _load_scenarios(paths, limits)]  # loading checked them all
     if max_happenings is not None:
         plans = [_with_limit(plan, max_happenings) for plan in plans]
@@ -63,6 +55,8 @@ def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | 
 
 def _load_scenarios(paths: Sequence[str], limits: LoadLimits) -> list[Scenario]:
     """Every file loaded and checked, or a UserError listing every problem of them all."""
+    from .scenario import ScenarioError, load
+
     scenarios: list[Scenario] = []
     problems: list[str] = []
     for given in paths:
@@ -91,6 +85,8 @@ def _load_scenarios(paths: Sequence[str], limits: LoadLimits) -> list[Scenario]:
 def _overrides(plan: Plan, args: argparse.Namespace) -> Plan:
     """``--seed`` and ``--set KEY=VALUE``: replay one run of a sweep exactly."""
     for item in getattr(args, "set", None) or []:
+        from .sweep import SweepError, set_parameter
+
         key, eq, value = item.partition("=")
         if not eq:
             raise UserError(f"--set {item}: write KEY=VALUE, e.g. network.latency=200us")
@@ -103,6 +99,8 @@ def _overrides(plan: Plan, args: argparse.Namespace) -> Plan:
 
 
 def _with_limit(plan: Plan, max_happenings: int) -> Plan:
+    from .plan import Limits
+
     return replace(plan, limits=Limits(max_happenings=max_happenings))
 
 
@@ -127,6 +125,10 @@ def _limit_where(plan: Plan, exc: SimulationLimitError) -> str:
 
 
 def _run_one(plan: Plan, profile: str, schedule: str | None = None) -> Result:
+    from .engine.world import SimulationLimitError
+    from .runner import run_plan
+    from .schedule import ScheduleError
+
     try:
         return run_plan(plan, profile, schedule)
     except SimulationLimitError as exc:
@@ -137,6 +139,18 @@ def _run_one(plan: Plan, profile: str, schedule: str | None = None) -> Result:
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     """Run scenarios; print timelines, verdicts, expectations and profile differences."""
+    from .jsonl import write_trace
+    from .report import (
+        differences,
+        expectation_lines,
+        taken_lines,
+        timeline,
+        verdict_differences,
+        verdict_lines,
+        verdicts_json,
+    )
+    from .result import Result
+
     plans = [
         _overrides(p, args) for p in _load_plans(args.files, _limits(args), args.max_happenings)
     ]
@@ -169,8 +183,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     kept = [(plan, [r for r in results if isinstance(r, Result)]) for plan, results in done]
     for base, what, write in (
         (None if args.stream else args.trace, "trace", write_trace),
-        (args.chrome, "Chrome trace", write_chrome),
-        (args.csv, "CSV", write_csv),
+        (args.chrome, "Chrome trace", _write_chrome),
+        (args.csv, "CSV", _write_csv),
     ):
         if base:
             for plan, results in kept:
@@ -216,6 +230,18 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _write_chrome(res: Result, fh: TextIO) -> None:
+    from .export import write_chrome
+
+    write_chrome(res, fh)
+
+
+def _write_csv(res: Result, fh: TextIO) -> None:
+    from .export import write_csv
+
+    write_csv(res, fh)
+
+
 def _check_stream_args(args: argparse.Namespace) -> None:
     if not args.trace:
         raise UserError("--stream writes the trace as it runs: give the file with --trace F.jsonl")
@@ -228,6 +254,10 @@ def _check_stream_args(args: argparse.Namespace) -> None:
 
 def _judge_one(plan: Plan, profile: str, fh: TextIO | None, schedule: str | None) -> Streamed:
     """A run judged as it goes, keeping no trace: to ``fh`` as JSON Lines, or nowhere."""
+    from .engine.world import SimulationLimitError
+    from .runner import stream
+    from .schedule import ScheduleError
+
     try:
         return stream(plan, fh, profile, schedule)
     except SimulationLimitError as exc:
@@ -281,6 +311,17 @@ def scenario_path(name: str) -> str:
     return str(bundled) if bundled.is_file() else name
 
 
+def _listed_title(path: Path) -> str:
+    """A bundled scenario's title as ``list`` shows it, read from the TOML alone: listing
+    needs no validation (``check`` does that, and the tests check every bundled file)."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "(invalid: not a readable TOML file)"
+    title = doc.get("title") or doc.get("name")
+    return " ".join(title.split()) if isinstance(title, str) else "(invalid: no name)"
+
+
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     """List bundled scenarios with their titles."""
     folder = bundled_dir()
@@ -288,13 +329,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     if not files:
         print(f"no scenarios in {folder}", file=out)
         return EXIT_OK
-    rows = []
-    for f in files:
-        try:
-            sc = load(str(f))
-            rows.append((f.stem, sc.title or sc.name))
-        except ScenarioError as exc:
-            rows.append((f.stem, f"(invalid: {len(exc.problems)} problems)"))
+    rows = [(f.stem, _listed_title(f)) for f in files]
     width = max(len(name) for name, _ in rows)
     for name, title in rows:
         print(f"{name:<{width}}  {title}", file=out)
@@ -309,8 +344,10 @@ def _save_plot(results: list[Result], path: Path) -> None:
 
 
 def _save_figure(fig: Figure, path: Path) -> None:
+    from .plot import save
+
     with binary_output(path) as fh:
-        fig.savefig(fh, format=path.suffix.lower()[1:], dpi=110)
+        save(fig, fh, format=path.suffix.lower()[1:], dpi=110)
 
 
 def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
@@ -399,6 +436,8 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
                 f"--vary {args.vary}: write KEY=V1,V2,... e.g. network.latency=50us,1ms"
             )
         vary = (key.strip(), [v.strip() for v in values.split(",") if v.strip()])
+    from .sweep import SEED_END
+
     first = plan.seed if args.seed is None else args.seed
     if first + args.runs > SEED_END:
         given = "--seed" if args.seed is not None else f"{plan.source}: seed"
@@ -422,6 +461,9 @@ def _sweep_tables(
     executor: Executor | None,
     out: TextIO,
 ) -> None:
+    from .engine.world import SimulationLimitError
+    from .sweep import SweepError, sweep
+
     try:
         for prof in profiles:
             result = sweep(
@@ -444,6 +486,9 @@ def _sweep_tables(
 
 def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
     """Every distinguishable schedule: each distinct outcome with a witness to replay."""
+    from .engine.world import SimulationLimitError
+    from .explore import ExploreError, explore
+
     (plan,) = _load_plans([args.file], _limits(args), args.max_happenings)
     if args.plot:
         _writable(Path(args.plot), PICTURES)
@@ -478,6 +523,8 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
 
 def schema_document() -> dict[str, object]:
     """The JSON Schema of scenario files, generated from the pydantic models."""
+    from .scenario import Scenario
+
     doc = Scenario.model_json_schema(by_alias=True)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -494,6 +541,8 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _limits(args: argparse.Namespace) -> LoadLimits:
+    from .scenario import LoadLimits
+
     base = LoadLimits()
     changes = {
         key: getattr(args, key)
@@ -502,13 +551,13 @@ def _limits(args: argparse.Namespace) -> LoadLimits:
     }
     if not changes:
         return base
-    from dataclasses import replace
-
     return replace(base, **changes)
 
 
 def _seed(text: str) -> int:
     """A seed on the command line: 0 or more (a seed and its negation give the same run)."""
+    from .sweep import SEED_END
+
     try:
         value = int(text)
     except ValueError:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when a pool is made: every command imports this module
+    from concurrent.futures import ProcessPoolExecutor
 
 #: The exit code of a command stopped by SIGINT, as shells report it (128 + 2).
 EXIT_INTERRUPTED = 128 + signal.SIGINT
@@ -74,6 +77,8 @@ def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     Left normally, the pool finishes its work; left by an exception (Ctrl-C), queued work
     is cancelled and the workers are terminated at once instead of finishing their tasks.
     """
+    from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(max_workers=workers, initializer=ignore_in_worker)
     try:
         yield pool

@@ -141,7 +141,7 @@ def test_check_looks_at_each_cross_reference_once_and_builds_nothing(
 
     monkeypatch.setattr(load_module, "check_raw", check_raw)
     monkeypatch.setattr(locate._Scanner, "run", scan)
-    monkeypatch.setattr("simnotify.cli.build", no_build)
+    monkeypatch.setattr("simnotify.scenario.build", no_build)  # the command imports it on use
     path = tmp_path / "big.toml"
     path.write_text(scenario_text("oracle-reregister", 1_000), encoding="utf-8")
     assert main(["check", str(path)]) == 0

@@ -62,7 +62,7 @@ _NETWORK_DEFAULTS = NetworkPlan()
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 # --- calls -------------------------------------------------------------------------------
