@@ -91,6 +91,8 @@ class Reason(StrEnum):
     GET_MESSAGE = "get_message"  #: a message loop waits in GetMessage
     WAIT_EVENTS = "wait_events"  #: an events loop waits on its event objects
     NO_EVENTS = "no_events"  #: an events loop with no event objects yet
+    #: an events loop with more event objects than one wait takes (64): its wait failed
+    TOO_MANY_EVENTS = "too_many_events"
 
 
 #: The record's stored fields, in the order they are written.
@@ -389,6 +391,8 @@ def waiting_in(rec: TraceRecord) -> str:
         return "GetMessage"
     if why is Reason.NO_EVENTS:
         return "its event loop (no events yet)"
+    if why is Reason.TOO_MANY_EVENTS:
+        return "its event loop (more than 64 event objects to wait on)"
     data = _data(rec)
     if why is Reason.WAIT_EVENTS or "handles" in data:
         return f"{rec.call or 'WSAWaitForMultipleEvents'}({', '.join(data['handles'])})"

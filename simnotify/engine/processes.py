@@ -33,6 +33,7 @@ from ..plan import (
 )
 from ..trace import Kind, Reason, TraceRecord
 from ..winsock import BIT_NAMES
+from ..winsock import WSA_MAXIMUM_WAIT_EVENTS as WAIT_MAX
 from .compat import Callback, Environment
 from .objects import EventObject, Window
 from .probe import Probe
@@ -53,6 +54,8 @@ class Calls(Protocol):
     ) -> Outcome | Blocked: ...
 
     def loop_wait_returned(self, proc: SimProcess, ev: EventObject, index: int) -> None: ...
+
+    def loop_wait_failed(self, proc: SimProcess, count: int) -> None: ...
 
     def loop_enumerate(
         self, proc: SimProcess, ev: EventObject, booked: dict[Descriptor, EventObject]
@@ -154,7 +157,9 @@ class SimProcess:
         #: what an event object's signal wakes: this thread, or every thread of the process
         self.wake_event = self.poke if not plan.threads else self._poke_group
         self.messages: deque[Message] = deque()
-        self.event_list: list[EventObject] = []  # the events its loop waits on
+        #: its open event objects in creation order, the ones its loop waits on (a dict
+        #: as an ordered set: a close takes one out in constant time)
+        self.event_list: dict[EventObject, None] = {}
         self._wait_data: tuple[list[EventObject], dict[str, Any]] | None = None  # _waits()
         self.infos_pending: deque[ProtocolInfo] = deque()
         self.evt_book: dict[Descriptor, EventObject] = {}
@@ -194,7 +199,7 @@ class SimProcess:
         """WSACreateEvent: a new handle; the name now refers to it."""
         ev = EventObject(name, self)
         self.events[name] = ev
-        self.event_list.append(ev)
+        self.event_list[ev] = None
         self._wait_data = None
         return ev
 
@@ -203,6 +208,7 @@ class SimProcess:
         it looks again (R78: undefined on Windows; here its wait fails)."""
         ev.closed = True
         creator: SimProcess = ev.owner  # type: ignore[assignment]  # events are made here
+        creator.event_list.pop(ev, None)
         creator._wait_data = None
         creator.wake_event()  # a no-op for the one thread of a process: it is running
 
@@ -292,7 +298,7 @@ class SimProcess:
                     if calls:
                         yield from self._run_calls(calls, Ctx(default=msg.wparam, handler=True))
                     continue
-                if self.loop == "events":
+                if self.loop == "events" and len(self.event_list) <= WAIT_MAX:
                     ev = self._signalled_event()
                     if ev is not None:
                         self.waiting = None
@@ -332,11 +338,20 @@ class SimProcess:
         made again only when an event object is created or closed."""
         waits = self._wait_data
         if waits is None:
-            live = [ev for ev in self.event_list if not ev.closed]
+            live = list(self.event_list)
             waits = self._wait_data = (live, {"handles": [ev.name for ev in live]})
         return waits
 
     def _block_events(self) -> None:
+        count = len(self.event_list)
+        if count > WAIT_MAX:
+            # WSAWaitForMultipleEvents takes at most 64 handles (R77): the loop's wait
+            # fails, once, and the loop waits for one to close (as with none, below)
+            key = ("loop", count)
+            if self.waiting is None or self._waiting_key != key:
+                self.host.api.loop_wait_failed(self, count)
+            self._block(key, Reason.TOO_MANY_EVENTS, "WSAWaitForMultipleEvents", None, None)
+            return
         live, data = self._waits()
         if live:
             key = ("loop", *data["handles"])
@@ -346,7 +361,7 @@ class SimProcess:
 
     def _signalled_event(self) -> EventObject | None:
         for ev in self.event_list:
-            if ev.signalled and not ev.closed:
+            if ev.signalled:
                 return ev
         return None
 
@@ -455,6 +470,7 @@ class SimProcess:
         for t in self.group:
             for ev in t.event_list:
                 ev.closed = True
+            t.event_list.clear()
             t._wait_data = None
             t.infos_pending.clear()
             t.handed.clear()
