@@ -776,6 +776,31 @@ def interrupts(checks: Checks) -> None:
         checks.expect(what, took < 1.5, "hang", f"took {took:.2f} s to stop")
         checks.clean_failure(what, Command(proc.returncode, "", err, took), 130, "interrupted")
         checks.nothing_left(what, folder, {"long.toml"})
+    # a worker killed (as the kernel's out-of-memory killer would): one line, exit 2
+    what = "SIGKILL to a worker of sweep --jobs 2"
+    checks.tried.append(what)
+    proc = subprocess.Popen(
+        [*CLI, "sweep", str(long), "--runs", "200", "--jobs", "2"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(3)
+    workers = [p for p in _session_alive(proc.pid) if p != proc.pid]
+    if workers:
+        os.kill(workers[0], signal.SIGKILL)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        checks.findings.append(Finding("hang", what, "still running 20 s after"))
+    else:
+        time.sleep(0.5)
+        alive = _session_alive(proc.pid)
+        checks.expect(what, bool(workers) and not alive, "exit", f"workers {workers}, left {alive}")
+        checks.clean_failure(what, Command(proc.returncode, "", err, 0), 2, "worker process died")
     # a reader that stops early: the run's own exit code (1: an expectation fails) stays
     failing = folder / "failing.toml"
     failing.write_text(

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .console import PipeSafe
-from .interrupt import EXIT_INTERRUPTED, process_pool, stop_once
+from .interrupt import EXIT_INTERRUPTED, WorkerLost, process_pool, stop_once
 from .outfile import OutputError, binary_output, text_output
 
 # Each command imports what else it needs when it runs, so ``--help``, ``list`` and
@@ -713,7 +713,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = int(args.func(args, out))
             out.flush()  # a full disk behind standard output is reported, not lost at exit
             return code
-    except (UserError, OutputError) as exc:
+    except (UserError, OutputError, WorkerLost) as exc:
         print(_with_notes(str(exc), exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as exc:
