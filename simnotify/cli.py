@@ -436,8 +436,10 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
                 f"--vary {args.vary}: write KEY=V1,V2,... e.g. network.latency=50us,1ms"
             )
         vary = (key.strip(), [v.strip() for v in values.split(",") if v.strip()])
-    from .sweep import SEED_END
+    from .sweep import MAX_RUNS, SEED_END
 
+    if args.runs > MAX_RUNS:
+        raise UserError(f"--runs {args.runs}: at most {MAX_RUNS:,} runs per value")
     first = plan.seed if args.seed is None else args.seed
     if first + args.runs > SEED_END:
         given = "--seed" if args.seed is not None else f"{plan.source}: seed"

@@ -353,3 +353,10 @@ def test_a_worker_that_dies_stops_the_sweep_with_one_line(long_run: Path, tmp_pa
     )
     time.sleep(0.5)
     assert session_processes(proc.pid) == []
+
+
+def test_more_runs_than_a_sweep_can_hold_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "sweep", str(E1), "--runs", str(10**12))
+    assert (code, out, err) == (2, "", f"--runs {10**12}: at most 1,000,000 runs per value\n")
+    with pytest.raises(SweepError, match="1 to 1,000,000 runs per value"):
+        sn.sweep(sn.load(E1), runs=10**12)
