@@ -19,10 +19,12 @@ Canonical call arguments (``Call.args``), by key:
 ``backlog``        int (listen)
 ``target``         process name (WSADuplicateSocket)
 ``info``           protocol-info name (WSADuplicateSocket names it, WSASocket uses it)
-``option``         "SO_LINGER" | "SO_OOBINLINE" (setsockopt/getsockopt)
+``option``         "SO_LINGER" | "SO_OOBINLINE" (setsockopt/getsockopt) | "SO_ERROR" (getsockopt)
 ``value``          int, or ``(onoff, seconds)`` for SO_LINGER
 ``fionbio``        0 | 1 | ``None``; ``fionread`` bool (ioctlsocket)
 ``handles``        tuple of event names (WSAWaitForMultipleEvents)
+``read``, ``write``, ``except``  tuples of descriptor names (select)
+``fds``            tuple of ``(descriptor, POLL events mask)`` (WSAPoll)
 ``timeout_us``     int, or ``None`` for WSA_INFINITE
 ``for_us``         int (sleep)
 =================  =====================================================================
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .units import format_time
-from .winsock import mask_names
+from .winsock import mask_names, poll_request_names
 
 #: Loop kinds a process may run.
 LOOPS = ("none", "messages", "events")
@@ -107,6 +109,11 @@ def _display_args(args: dict[str, Any]) -> dict[str, Any]:
             shown["timeout"] = format_time(v)
         elif k == "for_us":
             shown["for"] = format_time(v)
+        elif k in ("read", "write", "except"):
+            if v:
+                shown[k] = list(v)
+        elif k == "fds":
+            shown["fds"] = [{"socket": name, "events": poll_request_names(ev)} for name, ev in v]
         elif isinstance(v, tuple):
             shown[_FILE_NAMES.get(k, k)] = list(v)
         else:

@@ -91,6 +91,11 @@ class Profile:
     #: with ``fd_close_waits_for_drain``, a FIN is reported at once all the same when the
     #: local side has shut down sending too (the connection is closed both ways)
     fd_close_at_once_when_both_shut: bool
+    #: WSAPoll reports a failed connect as POLLHUP|POLLERR. The WSAPoll page documents it;
+    #: Windows did not do it until Windows 10 version 2004 (the page's note on the fix,
+    #: and the workarounds curl and libuv carried for it), so observed keeps the years
+    #: of Windows without it: the socket is simply never ready
+    poll_reports_failed_connect: bool
 
     def recheck_bits(self, message_mode: bool) -> int:
         """Bits a select call re-raises from current conditions (RECHECK in 3.3)."""
@@ -150,6 +155,7 @@ DOCUMENTED = Profile(
     enum_checks_event_handle=True,
     wait_all_rejects_duplicates=True,
     shutdown_receive_resets=True,
+    poll_reports_failed_connect=True,
 )
 
 OBSERVED = Profile(
@@ -195,6 +201,7 @@ OBSERVED = Profile(
     enum_checks_event_handle=True,
     wait_all_rejects_duplicates=True,
     shutdown_receive_resets=True,
+    poll_reports_failed_connect=False,
 )
 
 #: Wine 8.0's known deviations from Windows: the decision points where ``wine`` differs

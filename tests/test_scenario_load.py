@@ -345,8 +345,8 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
         ),
         pytest.param(
             '[processes.A]\non.FD_READ = [{ call = "recv", bytes = 1, expect = true }]\n',
-            "s.toml:5: processes.A.on.FD_READ[0].expect: expected a number, a string or a list, "
-            "or a table keyed by profile, got true",
+            "s.toml:5: processes.A.on.FD_READ[0].expect: expected a number, a string, a list "
+            "or a readiness table, or a table keyed by profile, got true",
             id="expect-type",
         ),
         pytest.param(

@@ -22,8 +22,9 @@ from ..plan import (
     ProcessPlan,
     Step,
 )
+from ..profiles import PROFILES
 from ..units import parse_jitter, parse_time
-from ..winsock import EVENT_NAMES
+from ..winsock import EVENT_NAMES, POLL_REQUESTS
 from .checks import check
 from .errors import Path, ScenarioError
 from .fields import split_endpoint
@@ -126,13 +127,21 @@ def _call(sc: Scenario, call: CallModel, path: Path) -> Call:
         value = getattr(call, field_name)
         if key == "events" and name == "WSAWaitForMultipleEvents":
             args["handles"] = tuple(value)
+        elif key == "fds":
+            args["fds"] = tuple(
+                (fd.socket, reduce(or_, (POLL_REQUESTS[e] for e in fd.events), 0)) for fd in value
+            )
+        elif key in ("read", "write", "except"):
+            args[key] = tuple(value)
         elif key == "events":
             args["mask"] = reduce(or_, (EVENT_NAMES[e] for e in value), 0)
         else:
             args[_ARG_NAMES.get(key, key)] = _arg(key, value)
     expect = None
     if call.expect is not None:
-        by_profile = call.expect if isinstance(call.expect, dict) else {ANY_PROFILE: call.expect}
+        given: Any = call.expect
+        per_profile = isinstance(given, dict) and all(k in PROFILES for k in given)
+        by_profile: dict[str, Any] = given if per_profile else {ANY_PROFILE: given}
         expect = Expect({p: _copy(v) for p, v in by_profile.items()}, sc.line((*path, "expect")))
     return Call(name, args, sc.line(path), expect, call.id)
 
@@ -156,4 +165,6 @@ def _arg(key: str, value: Any) -> Any:
 
 def _copy(value: Any) -> Any:
     """Expected results as fresh plain lists, so the plan shares nothing with the model."""
+    if isinstance(value, dict):
+        return {k: list(v) for k, v in value.items()}
     return list(value) if isinstance(value, list) else value

@@ -17,7 +17,7 @@ from ..plan import PROTOCOL_INFO
 from ..profiles import PROFILES
 from ..units import TimeError, parse_jitter, parse_time
 from ..verdicts import FINDINGS
-from ..winsock import ERROR_NAMES, EVENT_NAMES, V1_BITS
+from ..winsock import ERROR_NAMES, EVENT_NAMES, POLL_NAMES, POLL_REQUESTS, V1_BITS
 from .errors import describe, did_you_mean, quote, unknown
 
 #: Longest name (process, descriptor, event object, window, id, ...).
@@ -34,6 +34,8 @@ COUNT_MAX = 2**31
 EXPECT_LIST_MAX = 10_000
 #: WSA_MAXIMUM_WAIT_EVENTS: WSAWaitForMultipleEvents takes 1..64 handles.
 WAIT_MAX = 64
+#: FD_SETSIZE: a select set, or a WSAPoll array here, holds at most 64 sockets.
+SET_MAX = 64
 #: SO_LINGER's l_linger is a u_short.
 LINGER_MAX = 65_535
 
@@ -234,6 +236,18 @@ HandlerKey = Annotated[str, _checked(_check_handler_key, str)]
 ProfileName = Annotated[str, _checked(_check_profile, str)]
 #: A kind of verdict that is a finding (the registry's): what ``[[expect]] none`` names.
 FindingName = Annotated[str, _checked(_check_finding, Literal[FINDINGS])]
+
+
+def _check_poll_event(value: object) -> str:
+    return _check_choice(value, "poll event", POLL_REQUESTS)
+
+
+#: A WSAPoll ``events`` name (POLLRDNORM, POLLIN, POLLOUT, ...).
+PollEvent = Annotated[str, _checked(_check_poll_event, str)]
+#: select's set keys and WSAPoll's result names: what a readiness table may hold.
+SELECT_SETS = ("read", "write", "except")
+POLL_RESULTS: tuple[str, ...] = tuple(POLL_NAMES.values())
+
 #: A registration's event list (``[]`` cancels).
 EventList = Annotated[list[MaskEvent], Field(max_length=len(EVENT_NAMES))]
 
@@ -298,7 +312,19 @@ def _check_entry(value: object) -> str | int:
     return text
 
 
+def _check_table_name(value: object) -> str:
+    text = _string(value, "a descriptor, set or POLL name")
+    if not _NAME_RE.fullmatch(text):
+        fail("entry", f"{quote(text)} is not a valid name: {_NAME_RULE}")
+    return text
+
+
+_TableName = Annotated[str, _checked(_check_table_name, str)]
+
+
 def _plain_tag(value: object) -> str | None:
+    if isinstance(value, dict):
+        return "table"
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -309,10 +335,13 @@ def _plain_tag(value: object) -> str | None:
 
 
 def _expect_tag(value: object) -> str | None:
-    return "profiles" if isinstance(value, dict) else _plain_tag(value)
+    """A table keyed only by profile names is per profile; any other table is a result."""
+    if isinstance(value, dict) and value and all(k in PROFILES for k in value):
+        return "profiles"
+    return _plain_tag(value)
 
 
-_EXPECT_HELP = "expected a number, a string or a list"
+_EXPECT_HELP = "expected a number, a string, a list or a readiness table"
 _INT = Annotated[Count, Tag("int")]
 _STR = Annotated[Annotated[str, _checked(_check_result, str)], Tag("str")]
 _LIST = Annotated[
@@ -322,10 +351,20 @@ _LIST = Annotated[
     ],
     Tag("list"),
 ]
+#: A readiness table: select's ``{ read = [...], write = [...] }`` or WSAPoll's revents
+#: per descriptor ``{ s = ["POLLRDNORM"] }``; the call's model checks which.
+_TABLE = Annotated[
+    Annotated[
+        dict[_TableName, Annotated[list[_TableName], Field(max_length=SET_MAX)]],
+        Field(max_length=SET_MAX),
+    ],
+    Tag("table"),
+]
 
-#: A call result to compare with: int, result name, or list (FD_ entries, or SO_LINGER's pair).
+#: A call result to compare with: int, result name, list (FD_ entries, or SO_LINGER's
+#: pair), or a readiness table.
 PlainExpect = Annotated[
-    _INT | _STR | _LIST,
+    _INT | _STR | _LIST | _TABLE,
     Discriminator(
         _plain_tag, custom_error_type=CUSTOM_ERROR + "expect", custom_error_message=_EXPECT_HELP
     ),
@@ -333,7 +372,7 @@ PlainExpect = Annotated[
 
 #: An inline ``expect``: a plain result, or a table of results keyed by profile.
 Expectation = Annotated[
-    _INT | _STR | _LIST | Annotated[dict[ProfileName, PlainExpect], Tag("profiles")],
+    _INT | _STR | _LIST | _TABLE | Annotated[dict[ProfileName, PlainExpect], Tag("profiles")],
     Discriminator(
         _expect_tag,
         custom_error_type=CUSTOM_ERROR + "expect",
