@@ -750,8 +750,10 @@ class Api:
         option = call.args["option"]
         if option == "SO_LINGER":
             return self._done(rec, (list(d.sock.linger), None))
-        if option == "SO_ERROR":  # returned and cleared (the getsockopt page)
-            err, d.sock.so_error = d.sock.so_error, 0
+        if option == "SO_ERROR":  # the pending error; the profile says if reading clears it
+            err = d.sock.so_error
+            if self.p.so_error_read_clears:
+                d.sock.so_error = 0
             return self._done(rec, (error_name(err) if err else 0, None))
         return self._done(rec, (d.sock.oobinline, None))
 
@@ -813,13 +815,14 @@ class Api:
             return Blocked("select", None, tuple(socks), deadline)
         rec = self._begin(proc, call, None)
         _note(rec, **found, shows=shows)
+        self._polled(socks, rec.seq)
         return self._done(rec, (count, None))
 
     def wsapoll(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome | Blocked:
         fds: tuple[tuple[str, int], ...] = call.args.get("fds", ())
-        if not fds or any(events & POLL.PRI for _, events in fds):
+        pri = self.p.poll_rejects_pollpri and any(events & POLL.PRI for _, events in fds)
+        if not fds or pri:
             return self._fail(proc, call, E.WSAEINVAL)  # POLLPRI is not supported
-        reported = self.p.poll_reports_failed_connect
         found: dict[str, list[str]] = {}
         shows: list[list[str]] = []
         socks: list[UnderlyingSocket] = []
@@ -829,7 +832,7 @@ class Api:
                 found[name] = ["POLLNVAL"]
                 continue
             socks.append(d.sock)
-            out, shown = revents(d.sock, events, reported)
+            out, shown = revents(d.sock, events, self.p)
             if out:
                 found[d.name] = poll_names(out)
                 shows += shown_pairs(d.sock.id, shown)
@@ -838,7 +841,14 @@ class Api:
             return Blocked("WSAPoll", None, tuple(socks), deadline)
         rec = self._begin(proc, call, None)
         _note(rec, revents=found, shows=shows)
+        self._polled(socks, rec.seq)
         return self._done(rec, (len(found), None))
+
+    def _polled(self, socks: list[UnderlyingSocket], cause: int) -> None:
+        """A profile where polling re-reports recorded events (Wine's) signals them."""
+        if self.p.polling_signals_recorded_events:
+            for s in dict.fromkeys(socks):
+                self.notifier.resignal(s, cause)
 
     def exit(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
         rec = self._begin(proc, call, None)

@@ -7,6 +7,7 @@ condition counts as the caller learning it (the oracle's discovery, semantics 6.
 
 from __future__ import annotations
 
+from ..profiles import Profile
 from ..winsock import ACCEPT, BIT_NAMES, CLOSE, CONNECT, OOB, POLL, READ, WRITE
 from .sockets import State, UnderlyingSocket
 
@@ -49,11 +50,11 @@ def shown_by_except(s: UnderlyingSocket) -> int:
     return (OOB if s.oob > 0 else 0) | (CONNECT if s.state == State.CONNECT_FAILED else 0)
 
 
-def revents(s: UnderlyingSocket, events: int, failed_connect_reported: bool) -> tuple[int, int]:
+def revents(s: UnderlyingSocket, events: int, p: Profile) -> tuple[int, int]:
     """WSAPoll's revents for one socket asked ``events``, and the FD_ bits they show.
 
-    POLLHUP and POLLERR are reported whether asked or not; a failed connect shows as
-    POLLHUP|POLLERR only where ``failed_connect_reported`` (the profile's decision)."""
+    POLLHUP and POLLERR are reported whether asked or not; what a failed connect shows is
+    the profile's ``poll_failed_connect_revents``."""
     out = shown = 0
     if events & _RDNORM and readable(s) and (s.state == State.LISTENING or s.rx > 0):
         out |= _RDNORM
@@ -64,13 +65,13 @@ def revents(s: UnderlyingSocket, events: int, failed_connect_reported: bool) -> 
     if events & _WRNORM and writable(s):
         out |= _WRNORM
         shown |= WRITE | CONNECT
-    if s.fin or s.rst:
+    if s.rst or (s.fin and not (p.poll_hangup_waits_for_drain and s.rx > 0)):
         out |= _HUP
         shown |= CLOSE
     if s.rst:
         out |= _ERR
-    if s.state == State.CONNECT_FAILED and failed_connect_reported:
-        out |= _ERR | _HUP
+    if s.state == State.CONNECT_FAILED and p.poll_failed_connect_revents:
+        out |= p.poll_failed_connect_revents
         shown |= CONNECT
     return out, shown
 

@@ -22,12 +22,11 @@ from ..plan import (
     ProcessPlan,
     Step,
 )
-from ..profiles import PROFILES
 from ..units import parse_jitter, parse_time
 from ..winsock import EVENT_NAMES, POLL_REQUESTS
 from .checks import check
 from .errors import Path, ScenarioError
-from .fields import split_endpoint
+from .fields import per_profile, split_endpoint
 from .load import DEFAULT_LIMITS
 from .model import CallModel, Process, Scenario
 
@@ -140,8 +139,7 @@ def _call(sc: Scenario, call: CallModel, path: Path) -> Call:
     expect = None
     if call.expect is not None:
         given: Any = call.expect
-        per_profile = isinstance(given, dict) and all(k in PROFILES for k in given)
-        by_profile: dict[str, Any] = given if per_profile else {ANY_PROFILE: given}
+        by_profile: dict[str, Any] = given if per_profile(given) else {ANY_PROFILE: given}
         expect = Expect({p: _copy(v) for p, v in by_profile.items()}, sc.line((*path, "expect")))
     return Call(name, args, sc.line(path), expect, call.id)
 

@@ -334,11 +334,21 @@ def _plain_tag(value: object) -> str | None:
     return "list" if isinstance(value, list | tuple) else None
 
 
+def per_profile(value: object) -> bool:
+    """Whether an inline ``expect`` table is keyed by profile: its keys are all profile
+    names or near misses of one, or a value is not a list (a readiness table's always is)."""
+    if not isinstance(value, dict) or not value:
+        return False
+    if not all(isinstance(v, list) for v in value.values()):
+        return True
+    return all(
+        k in PROFILES or (k not in SELECT_SETS and did_you_mean(str(k), PROFILES)) for k in value
+    )
+
+
 def _expect_tag(value: object) -> str | None:
-    """A table keyed only by profile names is per profile; any other table is a result."""
-    if isinstance(value, dict) and value and all(k in PROFILES for k in value):
-        return "profiles"
-    return _plain_tag(value)
+    """A table keyed by profile gives results per profile; any other table is a result."""
+    return "profiles" if per_profile(value) else _plain_tag(value)
 
 
 _EXPECT_HELP = "expected a number, a string, a list or a readiness table"
@@ -356,11 +366,13 @@ _LIST = Annotated[
 _TABLE = Annotated[
     Annotated[
         dict[_TableName, Annotated[list[_TableName], Field(max_length=SET_MAX)]],
-        Field(max_length=SET_MAX),
+        Field(
+            max_length=SET_MAX,
+            json_schema_extra={"propertyNames": {"not": {"enum": list(PROFILES)}}},
+        ),
     ],
     Tag("table"),
 ]
-
 #: A call result to compare with: int, result name, list (FD_ entries, or SO_LINGER's
 #: pair), or a readiness table.
 PlainExpect = Annotated[
@@ -370,9 +382,18 @@ PlainExpect = Annotated[
     ),
 ]
 
+#: Results per profile (for the schema: keyed by profile names only).
+_PROFILES = Annotated[
+    Annotated[
+        dict[ProfileName, PlainExpect],
+        Field(json_schema_extra={"propertyNames": {"enum": list(PROFILES)}}),
+    ],
+    Tag("profiles"),
+]
+
 #: An inline ``expect``: a plain result, or a table of results keyed by profile.
 Expectation = Annotated[
-    _INT | _STR | _LIST | _TABLE | Annotated[dict[ProfileName, PlainExpect], Tag("profiles")],
+    _INT | _STR | _LIST | _TABLE | _PROFILES,
     Discriminator(
         _expect_tag,
         custom_error_type=CUSTOM_ERROR + "expect",

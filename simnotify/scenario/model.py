@@ -22,7 +22,6 @@ from pydantic import (
 )
 
 from ..plan import NetworkPlan
-from ..profiles import PROFILES
 from ..units import parse_time
 from .errors import Path
 from .fields import (
@@ -59,6 +58,7 @@ from .fields import (
     Title,
     WindowName,
     fail,
+    per_profile,
 )
 from .locate import LineMap
 
@@ -76,7 +76,7 @@ def _tables(expect: Any) -> list[dict[str, list[str]]]:
     """The readiness tables in an inline expectation (its own, or per profile)."""
     if not isinstance(expect, dict):
         return []
-    if expect and all(k in PROFILES for k in expect):
+    if per_profile(expect):
         return [v for v in expect.values() if isinstance(v, dict)]
     return [expect]
 
