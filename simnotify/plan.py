@@ -40,9 +40,11 @@ from .units import format_time
 from .winsock import mask_names, poll_request_names
 
 #: Loop kinds a process may run.
-LOOPS = ("none", "messages", "events")
+LOOPS = ("none", "messages", "events", "select")
 #: Handler keys besides the FD_ names.
 PROTOCOL_INFO = "PROTOCOL_INFO"
+#: A select loop's handler keys, per set a descriptor was found ready in.
+SELECT_HANDLERS = {"read": "READABLE", "write": "WRITABLE", "except": "EXCEPT"}
 #: Key of ``Expect.by_profile`` that applies under every profile.
 ANY_PROFILE = "*"
 #: Names a scenario passes for an invalid handle on purpose: never created, never resolved.
@@ -155,6 +157,9 @@ class ProcessPlan:
     handle_time_us: int | None = None  # None: the network's handle_time
     handlers: dict[str, tuple[Call, ...]] = field(default_factory=dict)
     line: int = 0
+    #: a select loop's sets: descriptor names, each also covering the descriptors
+    #: numbered from it (``conn`` covers conn1, conn2 made by accept in handlers)
+    select_sets: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
 
 
 @dataclass(frozen=True, slots=True)

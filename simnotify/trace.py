@@ -91,6 +91,7 @@ class Reason(StrEnum):
     GET_MESSAGE = "get_message"  #: a message loop waits in GetMessage
     WAIT_EVENTS = "wait_events"  #: an events loop waits on its event objects
     NO_EVENTS = "no_events"  #: an events loop with no event objects yet
+    WAIT_SELECT = "wait_select"  #: a select loop waits for one of its sockets
 
 
 #: The record's stored fields, in the order they are written.
@@ -381,6 +382,11 @@ def waiting_in(rec: TraceRecord) -> str:
     if why is Reason.NO_EVENTS:
         return "its event loop (no events yet)"
     data = _data(rec)
+    if why is Reason.WAIT_SELECT:
+        sets = "; ".join(
+            f"{k}={','.join(data[k])}" for k in ("read", "write", "except") if data.get(k)
+        )
+        return f"select({sets})"
     if why is Reason.WAIT_EVENTS or "handles" in data:
         return f"{rec.call or 'WSAWaitForMultipleEvents'}({', '.join(data['handles'])})"
     oob = ", MSG_OOB" if data.get("oob") else ""

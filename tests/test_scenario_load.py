@@ -319,7 +319,7 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
         ),
         pytest.param(
             '[processes.A]\nloop = "message"\n',
-            "s.toml:5: processes.A.loop: expected 'none', 'messages' or 'events', "
+            "s.toml:5: processes.A.loop: expected 'none', 'messages', 'events' or 'select', "
             "got 'message' (did you mean 'messages'?)",
             id="literal-choice",
         ),

@@ -66,6 +66,23 @@ _SELECT_TESTS: dict[str, tuple[_Test, _Shown]] = {
 }
 
 
+def _covers(names: tuple[str, ...], d: Descriptor) -> bool:
+    """A set names ``d`` itself, or the base it was numbered from (conn -> conn1)."""
+    return d.name in names or d.name.rstrip("0123456789") in names
+
+
+def _loop_sets(proc: SimProcess) -> dict[str, list[Descriptor]]:
+    """The open descriptors of a select loop's sets (no sets: every one, for reading)."""
+    read, write, except_ = proc.select_sets
+    open_ = [d for d in proc.descriptors if d.open]
+    if not (read or write or except_):
+        return {"read": open_, "write": [], "except": []}
+    return {
+        key: [d for d in open_ if _covers(names, d)]
+        for key, names in (("read", read), ("write", write), ("except", except_))
+    }
+
+
 def _bits_text(bits: list[tuple[int, int]]) -> list[str]:
     return [f"{BIT_NAMES[b]}:{error_name(e)}" if e else BIT_NAMES[b] for b, e in bits]
 
@@ -843,6 +860,34 @@ class Api:
         _note(rec, revents=found, shows=shows)
         self._polled(socks, rec.seq)
         return self._done(rec, (len(found), None))
+
+    def loop_select(
+        self, proc: SimProcess
+    ) -> tuple[list[tuple[str, Descriptor]], dict[str, list[str]], list[UnderlyingSocket]]:
+        """A select loop's select: the (set, descriptor) pairs found ready, in set order,
+        the sets it waited on, and their sockets. One call record when something is ready."""
+        chosen = _loop_sets(proc)
+        ready: list[tuple[str, Descriptor]] = []
+        shows: list[list[str]] = []
+        socks: list[UnderlyingSocket] = []
+        for key, ds in chosen.items():
+            test, shown = _SELECT_TESTS[key]
+            for d in ds:
+                socks.append(d.sock)
+                if test(d.sock):
+                    ready.append((key, d))
+                    shows += shown_pairs(d.sock.id, shown(d.sock))
+        waited = {key: [d.name for d in ds] for key, ds in chosen.items() if ds}
+        if ready:
+            args = {k: list(v) for k, v in waited.items()}
+            rec = self._emit(
+                CALL, proc.name, None, None, None, None, None, None, None, None, "select", args
+            )
+            found = {key: [d.name for k, d in ready if k == key] for key in chosen}
+            _note(rec, **found, shows=shows)
+            rec.result = len(ready)
+            self._polled(socks, rec.seq)
+        return ready, waited, socks
 
     def _polled(self, socks: list[UnderlyingSocket], cause: int) -> None:
         """A profile where polling re-reports recorded events (Wine's) signals them."""

@@ -113,7 +113,13 @@ def _process(sc: Scenario, name: str, process: Process) -> ProcessPlan:
         key: tuple(_call(sc, c, ("processes", name, "on", key, j)) for j, c in enumerate(calls))
         for key, calls in process.on.items()
     }
-    return ProcessPlan(name, process.loop, handle_time, handlers, sc.line(("processes", name)))
+    sets = process.select
+    select_sets = (
+        (tuple(sets.read), tuple(sets.write), tuple(sets.except_)) if sets else ((), (), ())
+    )
+    return ProcessPlan(
+        name, process.loop, handle_time, handlers, sc.line(("processes", name)), select_sets
+    )
 
 
 def _call(sc: Scenario, call: CallModel, path: Path) -> Call:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, NoReturn
 from pydantic import Discriminator, Field, PlainValidator, StrictInt, Tag
 from pydantic_core import PydanticCustomError
 
-from ..plan import PROTOCOL_INFO
+from ..plan import PROTOCOL_INFO, SELECT_HANDLERS
 from ..profiles import PROFILES
 from ..units import TimeError, parse_jitter, parse_time
 from ..verdicts import FINDINGS
@@ -211,8 +211,19 @@ def _check_raised_event(value: object) -> str:
 
 
 def _check_handler_key(value: object) -> str:
-    text = _check_choice(value, "event", (*EVENT_NAMES, PROTOCOL_INFO))
-    return text if text == PROTOCOL_INFO else _check_raised_event(text)
+    text = _string(value, "a handler key (a string)")
+    head, at, desc = text.partition("@")
+    keys = (*EVENT_NAMES, PROTOCOL_INFO, *SELECT_HANDLERS.values())
+    _check_choice(head, "event", keys)
+    if at:
+        if head not in SELECT_HANDLERS.values():
+            fail("event", f"only READABLE, WRITABLE and EXCEPT take '@DESC', not {quote(head)}")
+        if not _NAME_RE.fullmatch(desc):
+            fail("event", f"{quote(desc)} after '@' is not a valid descriptor name: {_NAME_RULE}")
+        return text
+    if head == PROTOCOL_INFO or head in SELECT_HANDLERS.values():
+        return head
+    return _check_raised_event(head)
 
 
 def _check_profile(value: object) -> str:

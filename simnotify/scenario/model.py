@@ -71,6 +71,9 @@ class _Model(BaseModel):
 
 # --- calls -------------------------------------------------------------------------------
 
+#: A select set: up to 64 descriptor names (FD_SETSIZE).
+DescSet = Annotated[list[DescName], Field(max_length=SET_MAX)]
+
 
 def _tables(expect: Any) -> list[dict[str, list[str]]]:
     """The readiness tables in an inline expectation (its own, or per profile)."""
@@ -258,9 +261,6 @@ class GetSockOpt(_SocketCall):
     option: Literal["SO_LINGER", "SO_OOBINLINE", "SO_ERROR"]
 
 
-DescSet = Annotated[list[DescName], Field(max_length=SET_MAX)]
-
-
 class Select(CallModel):
     """select(): readiness of up to 64 descriptors per set; omitted timeout waits for ever.
     Its result is the number of ready descriptors; ``expect`` may give the sets instead."""
@@ -432,12 +432,29 @@ class Network(_Model):
     jitter: JitterSpec | None = None  # added to every one-way latency
 
 
+class SelectSets(_Model):
+    """What a select loop waits on: descriptor names per set; a name also covers the
+    descriptors numbered from it (``conn``: conn1, conn2, ...)."""
+
+    read: DescSet = Field(default_factory=list)
+    write: DescSet = Field(default_factory=list)
+    except_: DescSet = Field(default_factory=list, alias="except")
+
+
 class Process(_Model):
     """A simulated process: its loop and its handler lists."""
 
-    loop: Literal["none", "messages", "events"] = "none"
+    loop: Literal["none", "messages", "events", "select"] = "none"
     handle_time: Time | None = None
+    #: ``loop = "select"``: the sets (default: every open descriptor, for reading)
+    select: SelectSets | None = None
     on: dict[HandlerKey, list[HandlerCall]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sets_for_select_loop(self) -> Process:
+        if self.select is not None and self.loop != "select":
+            fail("select", "'select' sets are for loop = \"select\"")
+        return self
 
 
 class Connection(_Model):
