@@ -8,10 +8,17 @@ Run: ``.venv/bin/python benchmarks/bench.py [--until 40ms] [--repeat 3] [--occur
 3. ``sn.run`` in this process (the trace kept, verdicts included);
 4. the engine alone (records counted, nothing judged);
 5. a streamed run of ``--occurrences`` data arrivals with verdicts, in a fresh process:
-   its peak resident memory.
+   its peak resident memory;
+6. start-up (``--startup`` runs only this): ``simnotify --help``, ``list`` and ``check`` on
+   a small file, each as a whole process, against ``python -c "import simpy, pydantic"``;
+   then, from ``python -X importtime``, what each command imports that takes longest.
 
 Each ratio is records per second over bare simpy's events per second (1.0 = as fast as
-bare simpy); each timing is the best of ``--repeat``. The stress scenario is written by
+bare simpy). The four are timed in interleaved rounds (simpy, engine, ``sn.run``, the
+command; ``--repeat`` rounds) and each keeps its best round, so a drift in the machine's
+speed reaches all of them alike. Each is timed twice over: wall seconds, and CPU seconds
+(user + system, the child's for the command), which a busy shared machine inflates far
+less than wall time. The stress scenario is written by
 :func:`stress_text` (``--write-stress F`` saves it): 50 clients in message loops and 50
 servers in event loops, ten connections each, every FD_READ answered by a recv and a send.
 """
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import gc
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -137,16 +145,36 @@ def bench_simpy(n: int, chains: int = 1000) -> float:
     return time.perf_counter() - start
 
 
-def best(repeat: int, fn: Callable[[], object]) -> float:
-    """The shortest of ``repeat`` timings of ``fn``, with what it left collected between."""
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children: a child's own work counts."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds of one call of ``fn``, with what earlier calls left collected."""
     gc.collect()
-    return min(times)
+    wall, cpu = time.perf_counter(), _cpu()
+    fn()
+    return time.perf_counter() - wall, _cpu() - cpu
+
+
+def interleaved(
+    repeat: int, fns: dict[str, Callable[[], object]]
+) -> dict[str, tuple[float, float]]:
+    """Each function's best wall and best CPU time over ``repeat`` rounds, one call of each
+    function per round, in turn."""
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(repeat):
+        for label, fn in fns.items():
+            wall, cpu = timed(fn)
+            old = best.get(label, (wall, cpu))
+            best[label] = (min(old[0], wall), min(old[1], cpu))
+    gc.collect()
+    return best
 
 
 def _peak_kib() -> int:
@@ -190,6 +218,72 @@ def bench_memory(occurrences: int) -> tuple[int, int, int, float, float, int]:
     return int(occ), int(records), int(size), float(took), int(peak_kib) / 1024, int(found)
 
 
+#: The start-up commands and their targets (times the bare ``import simpy, pydantic``).
+STARTUP = (
+    ("simnotify --help", ["--help"], 1.5),
+    ("simnotify list", ["list"], 1.5),
+    ("simnotify check (small file)", ["check", str(PING_PONG)], 2.5),
+)
+BASELINE = [sys.executable, "-c", "import simpy, pydantic"]
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def startup_times(repeat: int) -> tuple[float, list[tuple[str, float, float]]]:
+    """The bare import's time and, per command, its time and its ratio to the bare import;
+    each the best of ``repeat`` fresh processes, taken in turn. The time is the process's
+    CPU time (user + system): on a machine shared with other work it is what the wall time
+    would be on a quiet one, where the wall time swings with the neighbours' load."""
+    commands = [[sys.executable, "-m", "simnotify", *argv] for _, argv, _ in STARTUP]
+    times: list[list[float]] = [[] for _ in range(len(commands) + 1)]
+    for _ in range(repeat):
+        for i, cmd in enumerate([BASELINE, *commands]):
+            before = _child_cpu()
+            subprocess.run(cmd, check=True, capture_output=True)
+            times[i].append(_child_cpu() - before)
+    base = min(times[0])
+    labels = [label for label, _, _ in STARTUP]
+    rows = [(label, min(t), min(t) / base) for label, t in zip(labels, times[1:], strict=True)]
+    return base, rows
+
+
+def slowest_imports(argv: list[str], top: int = 6) -> list[tuple[str, float]]:
+    """The top-level imports a command spends most on (``-X importtime``, cumulative ms)."""
+    err = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "simnotify", *argv],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stderr
+    found = []
+    for line in err.splitlines():
+        _, _, rest = line.partition("import time:")
+        parts = [p.strip() for p in rest.split("|")]
+        if len(parts) == 3 and parts[1].isdigit() and not parts[2].startswith(" "):
+            depth = len(rest.split("|")[2]) - len(rest.split("|")[2].lstrip())
+            if depth <= 1:
+                found.append((parts[2], int(parts[1]) / 1000))
+    return sorted(found, key=lambda f: -f[1])[:top]
+
+
+def bench_startup(repeat: int) -> None:
+    """Print section 6: start-up against the bare import, and where the time goes."""
+    base, rows = startup_times(repeat)
+    print(
+        f"start-up, CPU time, best of {repeat}: python -c 'import simpy, pydantic' "
+        f"{base * 1000:.0f} ms"
+    )
+    for (label, took, ratio), (_, _, target) in zip(rows, STARTUP, strict=True):
+        met = "met" if ratio <= target else "NOT met"
+        print(f"  {label:<29} {took * 1000:4.0f} ms  ratio {ratio:.2f} (target {target}: {met})")
+    for label, argv, _ in STARTUP:
+        slow = ", ".join(f"{name} {ms:.0f}" for name, ms in slowest_imports(argv))
+        print(f"  imports of {label} (ms): {slow}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--until", default="40ms", help="length of the stress run")
@@ -197,7 +291,11 @@ def main() -> None:
     ap.add_argument("--occurrences", type=int, default=1_000_000, help="streamed memory run")
     ap.add_argument("--write-stress", metavar="F", help="save the stress scenario and stop")
     ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--startup", action="store_true", help="measure start-up only")
     args = ap.parse_args()
+    if args.startup:
+        bench_startup(max(args.repeat, 10))
+        return
     if args.memory_child:
         memory_child(args.memory_child)
         return
@@ -222,28 +320,34 @@ def main() -> None:
         return world.tracer.count
 
     n = engine()
-    t_engine = best(args.repeat, engine)
-    t_api = best(args.repeat, lambda: sn.run(plan))
     cli = [sys.executable, "-m", "simnotify", "run", path, "--quiet"]
-    t_cli = best(args.repeat, lambda: subprocess.run(cli, check=True, capture_output=True))
-    t_simpy = best(args.repeat, lambda: bench_simpy(n))
-    rate = n / t_simpy
+    times = interleaved(
+        args.repeat,
+        {
+            "bare simpy": lambda: bench_simpy(n),
+            "simnotify run --quiet": lambda: subprocess.run(cli, check=True, capture_output=True),
+            "sn.run (verdicts)": lambda: sn.run(plan),
+            "engine alone": engine,
+        },
+    )
+    simpy_wall, simpy_cpu = times.pop("bare simpy")
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     print(f"stress scenario: 100 processes, 1000 connections, until {args.until}: {n:,} records")
-    print(f"bare simpy:                 {t_simpy:6.2f} s  {rate:>11,.0f} events/s")
-    for label, took in (
-        ("simnotify run --quiet", t_cli),
-        ("sn.run (verdicts)", t_api),
-        ("engine alone", t_engine),
-    ):
+    print(f"{'':<23} {'wall s':>7} {'records/s':>11} {'ratio':>6}   {'CPU s':>7} {'ratio':>6}")
+    print(
+        f"{'bare simpy':<23} {simpy_wall:7.2f} {n / simpy_wall:>11,.0f} {'':>6}   {simpy_cpu:7.2f}"
+    )
+    for label, (wall, cpu) in times.items():
         print(
-            f"{label:<27} {took:6.2f} s  {n / took:>11,.0f} records/s  ratio {n / took / rate:.2f}"
+            f"{label:<23} {wall:7.2f} {n / wall:>11,.0f} {simpy_wall / wall:6.2f}"
+            f"   {cpu:7.2f} {simpy_cpu / cpu:6.2f}"
         )
     occ, records, size, took, peak, found = bench_memory(args.occurrences)
     print(
         f"streamed run with verdicts: {occ:,} occurrences, {records:,} records, "
         f"{found:,} verdicts, {size / 1e6:,.0f} MB of JSONL in {took:.1f} s; peak {peak:,.0f} MB"
     )
+    bench_startup(max(args.repeat, 10))
 
 
 if __name__ == "__main__":

@@ -9,34 +9,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import ExitStack, contextmanager, suppress
+import tomllib
+from collections.abc import Sequence
+from contextlib import ExitStack, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .engine.world import SimulationLimitError
-from .export import write_chrome, write_csv
-from .jsonl import write_trace
-from .plan import Limits, Plan
-from .report import (
-    differences,
-    expectation_lines,
-    taken_lines,
-    timeline,
-    verdict_differences,
-    verdict_lines,
-    verdicts_json,
-)
-from .result import Result, Streamed
-from .runner import run_plan, stream
-from .scenario import LoadLimits, Scenario, ScenarioError, build, load
-from .sweep import SweepError, set_parameter, sweep
+from .console import PipeSafe
+from .interrupt import EXIT_INTERRUPTED, message, process_pool, stop_once
+from .outfile import OutputError, binary_output, text_output
 
+# Each command imports what else it needs when it runs, so ``--help``, ``list`` and
+# ``check`` start quickly (tests/test_startup.py holds them to it).
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from matplotlib.figure import Figure
+
+    from .engine.world import SimulationLimitError
+    from .plan import Plan
+    from .result import Result, Streamed
+    from .scenario import LoadLimits, Scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 PICTURES = (".png", ".svg")
@@ -49,12 +45,24 @@ class UserError(Exception):
 
 
 def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | None) -> list[Plan]:
-    plans: list[Plan] = []
+    from .scenario import build
+
+    plans = [build(sc) for sc in _load_scenarios(paths, limits)]  # loading checked them all
+    if max_happenings is not None:
+        plans = [_with_limit(plan, max_happenings) for plan in plans]
+    return plans
+
+
+def _load_scenarios(paths: Sequence[str], limits: LoadLimits) -> list[Scenario]:
+    """Every file loaded and checked, or a UserError listing every problem of them all."""
+    from .scenario import ScenarioError, load
+
+    scenarios: list[Scenario] = []
     problems: list[str] = []
     for given in paths:
         path = scenario_path(given)
         try:
-            plan = build(load(path, limits=limits))
+            scenario = load(path, limits=limits)
         except FileNotFoundError:
             bundled = "" if path != given or "/" in given else BUNDLED_NOTE
             problems.append(f"{path}: no such file{bundled}")
@@ -68,17 +76,17 @@ def _load_plans(paths: Sequence[str], limits: LoadLimits, max_happenings: int | 
         except ScenarioError as exc:
             problems.extend(str(p) for p in exc.problems)
             continue
-        if max_happenings is not None:
-            plan = _with_limit(plan, max_happenings)
-        plans.append(plan)
+        scenarios.append(scenario)
     if problems:
         raise UserError("\n".join(problems))
-    return plans
+    return scenarios
 
 
 def _overrides(plan: Plan, args: argparse.Namespace) -> Plan:
     """``--seed`` and ``--set KEY=VALUE``: replay one run of a sweep exactly."""
     for item in getattr(args, "set", None) or []:
+        from .sweep import SweepError, set_parameter
+
         key, eq, value = item.partition("=")
         if not eq:
             raise UserError(f"--set {item}: write KEY=VALUE, e.g. network.latency=200us")
@@ -91,6 +99,8 @@ def _overrides(plan: Plan, args: argparse.Namespace) -> Plan:
 
 
 def _with_limit(plan: Plan, max_happenings: int) -> Plan:
+    from .plan import Limits
+
     return replace(plan, limits=Limits(max_happenings=max_happenings))
 
 
@@ -114,15 +124,33 @@ def _limit_where(plan: Plan, exc: SimulationLimitError) -> str:
     return f"{plan.source}:{line}: processes.{exc.process}" if line else plan.source
 
 
-def _run_one(plan: Plan, profile: str) -> Result:
+def _run_one(plan: Plan, profile: str, schedule: str | None = None) -> Result:
+    from .engine.world import SimulationLimitError
+    from .runner import run_plan
+    from .schedule import ScheduleError
+
     try:
-        return run_plan(plan, profile)
+        return run_plan(plan, profile, schedule)
     except SimulationLimitError as exc:
         raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
+    except ScheduleError as exc:
+        raise UserError(f"{plan.source}: --schedule {schedule}: {exc}") from None
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     """Run scenarios; print timelines, verdicts, expectations and profile differences."""
+    from .jsonl import write_trace
+    from .report import (
+        differences,
+        expectation_lines,
+        taken_lines,
+        timeline,
+        verdict_differences,
+        verdict_lines,
+        verdicts_json,
+    )
+    from .result import Result
+
     plans = [
         _overrides(p, args) for p in _load_plans(args.files, _limits(args), args.max_happenings)
     ]
@@ -143,26 +171,26 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         results: list[Result | Streamed] = []
         for prof in profiles:
             if keep:
-                results.append(_run_one(plan, prof))
+                results.append(_run_one(plan, prof, args.schedule))
             elif args.stream:
                 path = _trace_path(args.trace, plan, prof, many)
-                with _output(path) as fh:
-                    results.append(_judge_one(plan, prof, fh))
+                with text_output(path) as fh:
+                    results.append(_judge_one(plan, prof, fh, args.schedule))
                 streamed_to[id(results[-1])] = path
             else:
-                results.append(_judge_one(plan, prof, None))
+                results.append(_judge_one(plan, prof, None, args.schedule))
         done.append((plan, results))
     kept = [(plan, [r for r in results if isinstance(r, Result)]) for plan, results in done]
     for base, what, write in (
         (None if args.stream else args.trace, "trace", write_trace),
-        (args.chrome, "Chrome trace", write_chrome),
-        (args.csv, "CSV", write_csv),
+        (args.chrome, "Chrome trace", _write_chrome),
+        (args.csv, "CSV", _write_csv),
     ):
         if base:
             for plan, results in kept:
                 for res in results:
                     path = _trace_path(base, plan, res.profile, many)
-                    with _output(path) as fh:
+                    with text_output(path) as fh:
                         write(res, fh)
                     if not args.json:
                         print(f"{what} written to {path}", file=out)
@@ -202,6 +230,18 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _write_chrome(res: Result, fh: TextIO) -> None:
+    from .export import write_chrome
+
+    write_chrome(res, fh)
+
+
+def _write_csv(res: Result, fh: TextIO) -> None:
+    from .export import write_csv
+
+    write_csv(res, fh)
+
+
 def _check_stream_args(args: argparse.Namespace) -> None:
     if not args.trace:
         raise UserError("--stream writes the trace as it runs: give the file with --trace F.jsonl")
@@ -212,26 +252,18 @@ def _check_stream_args(args: argparse.Namespace) -> None:
         )
 
 
-def _judge_one(plan: Plan, profile: str, fh: TextIO | None) -> Streamed:
+def _judge_one(plan: Plan, profile: str, fh: TextIO | None, schedule: str | None) -> Streamed:
     """A run judged as it goes, keeping no trace: to ``fh`` as JSON Lines, or nowhere."""
+    from .engine.world import SimulationLimitError
+    from .runner import stream
+    from .schedule import ScheduleError
+
     try:
-        return stream(plan, fh, profile)
+        return stream(plan, fh, profile, schedule)
     except SimulationLimitError as exc:
         raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
-
-
-@contextmanager
-def _output(path: Path) -> Iterator[TextIO]:
-    """A file to write an output to; a failure to open, write or close it names the file and
-    leaves no half-written file that could pass for a whole one."""
-    try:
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            yield fh
-    except OSError as exc:
-        with suppress(OSError):
-            if path.is_file():
-                path.unlink()
-        raise UserError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+    except ScheduleError as exc:
+        raise UserError(f"{plan.source}: --schedule {schedule}: {exc}") from None
 
 
 def _writable(path: Path, suffixes: tuple[str, ...]) -> None:
@@ -252,13 +284,9 @@ def _print_ends(res: Result | Streamed, out: TextIO) -> None:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    """Validate scenario files without running them."""
-    plans = _load_plans(args.files, _limits(args), None)
-    for plan in plans:
-        print(
-            f"{plan.source}: ok ({len(plan.steps)} steps, {len(plan.processes)} processes)",
-            file=out,
-        )
+    """Validate scenario files without running them (loading checks all there is)."""
+    for sc in _load_scenarios(args.files, _limits(args)):
+        print(f"{sc.source}: ok ({len(sc.steps)} steps, {len(sc.processes)} processes)", file=out)
     return EXIT_OK
 
 
@@ -283,6 +311,17 @@ def scenario_path(name: str) -> str:
     return str(bundled) if bundled.is_file() else name
 
 
+def _listed_title(path: Path) -> str:
+    """A bundled scenario's title as ``list`` shows it, read from the TOML alone: listing
+    needs no validation (``check`` does that, and the tests check every bundled file)."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "(invalid: not a readable TOML file)"
+    title = doc.get("title") or doc.get("name")
+    return " ".join(title.split()) if isinstance(title, str) else "(invalid: no name)"
+
+
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     """List bundled scenarios with their titles."""
     folder = bundled_dir()
@@ -290,13 +329,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     if not files:
         print(f"no scenarios in {folder}", file=out)
         return EXIT_OK
-    rows = []
-    for f in files:
-        try:
-            sc = load(str(f))
-            rows.append((f.stem, sc.title or sc.name))
-        except ScenarioError as exc:
-            rows.append((f.stem, f"(invalid: {len(exc.problems)} problems)"))
+    rows = [(f.stem, _listed_title(f)) for f in files]
     width = max(len(name) for name, _ in rows)
     for name, title in rows:
         print(f"{name:<{width}}  {title}", file=out)
@@ -311,12 +344,10 @@ def _save_plot(results: list[Result], path: Path) -> None:
 
 
 def _save_figure(fig: Figure, path: Path) -> None:
-    try:
-        fig.savefig(path, dpi=110)
-    except OSError as exc:
-        with suppress(OSError):
-            path.unlink()
-        raise UserError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+    from .plot import save
+
+    with binary_output(path) as fh:
+        save(fig, fh, format=path.suffix.lower()[1:], dpi=110)
 
 
 def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
@@ -330,20 +361,38 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+#: A Dask scheduler's address: ``HOST:PORT`` or ``SCHEME://HOST:PORT`` (IPv6 in brackets).
+_DASK_ADDRESS = re.compile(r"(?:[a-z][a-z0-9+]*://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})")
+
+
 def _executor(args: argparse.Namespace, stack: ExitStack) -> Executor | None:
     """The executor ``--dask``/``--jobs`` ask for, closed when ``stack`` closes."""
-    if args.dask and args.jobs > 1:
+    if args.dask is not None and args.jobs > 1:
         raise UserError("--jobs and --dask both choose where runs go: give one of them")
-    if args.dask:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise UserError("--dask needs the dask extra: pip install 'simnotify[dask]'") from None
-        client = stack.enter_context(Client(args.dask))
-        return client.get_executor()  # type: ignore[no-any-return]
+    if args.dask is not None:
+        return _dask(args.dask, stack)
     if args.jobs > 1:
-        return stack.enter_context(ProcessPoolExecutor(max_workers=args.jobs))
+        return stack.enter_context(process_pool(args.jobs))
     return None
+
+
+def _dask(address: str, stack: ExitStack) -> Executor:
+    """An executor on the Dask scheduler at ``address``, checked before connecting."""
+    form = _DASK_ADDRESS.fullmatch(address)
+    if form is None or not 0 < int(form.group(1)) < 65536:
+        raise UserError(
+            f"--dask {address!r}: give the scheduler as HOST:PORT or tcp://HOST:PORT, "
+            "e.g. tcp://127.0.0.1:8786"
+        )
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--dask needs the dask extra: pip install 'simnotify[dask]'") from None
+    try:
+        client = stack.enter_context(Client(address, timeout="10s"))
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UserError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
+    return client.get_executor()  # type: ignore[no-any-return]
 
 
 def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
@@ -359,6 +408,15 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
                 f"--vary {args.vary}: write KEY=V1,V2,... e.g. network.latency=50us,1ms"
             )
         vary = (key.strip(), [v.strip() for v in values.split(",") if v.strip()])
+    from .sweep import SEED_END
+
+    first = plan.seed if args.seed is None else args.seed
+    if first + args.runs > SEED_END:
+        given = "--seed" if args.seed is not None else f"{plan.source}: seed"
+        raise UserError(
+            f"{given} {first} with --runs {args.runs} goes past the largest seed, 2^64-1: "
+            f"start at {SEED_END - args.runs} or lower"
+        )
     profiles = _profiles(plan, args.profile)
     with ExitStack() as stack:
         _sweep_tables(args, plan, vary, profiles, _executor(args, stack), out)
@@ -375,6 +433,9 @@ def _sweep_tables(
     executor: Executor | None,
     out: TextIO,
 ) -> None:
+    from .engine.world import SimulationLimitError
+    from .sweep import SweepError, sweep
+
     try:
         for prof in profiles:
             result = sweep(
@@ -395,8 +456,47 @@ def _sweep_tables(
         raise UserError(f"{plan.source}: {exc}") from None
 
 
+def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
+    """Every distinguishable schedule: each distinct outcome with a witness to replay."""
+    from .engine.world import SimulationLimitError
+    from .explore import ExploreError, explore
+
+    (plan,) = _load_plans([args.file], _limits(args), args.max_happenings)
+    if args.plot:
+        _writable(Path(args.plot), PICTURES)
+    results = []
+    with ExitStack() as stack:
+        pool = _executor(args, stack)
+        for prof in _profiles(plan, args.profile):
+            try:
+                results.append(explore(plan, prof, args.max_schedules, args.preemptions, pool))
+            except SimulationLimitError as exc:
+                raise UserError(f"{_limit_where(plan, exc)}: {exc}") from None
+            except ExploreError as exc:
+                raise UserError(f"--preemptions: {exc}") from None
+    if args.json:
+        docs = [r.to_dict() for r in results]
+        json.dump(docs[0] if len(docs) == 1 else docs, out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    for res in results:
+        for line in res.table():
+            print(line, file=out)
+        print(file=out)
+        if args.plot:
+            path = Path(args.plot)
+            if len(results) > 1:
+                path = path.with_name(f"{path.stem}.{res.profile}{path.suffix}")
+            _save_figure(res.plot(), path)
+            print(f"plot written to {path}", file=out)
+    print(f"replay an outcome: simnotify run {args.file} --schedule WITNESS", file=out)
+    return EXIT_OK
+
+
 def schema_document() -> dict[str, object]:
     """The JSON Schema of scenario files, generated from the pydantic models."""
+    from .scenario import Scenario
+
     doc = Scenario.model_json_schema(by_alias=True)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -413,6 +513,8 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _limits(args: argparse.Namespace) -> LoadLimits:
+    from .scenario import LoadLimits
+
     base = LoadLimits()
     changes = {
         key: getattr(args, key)
@@ -421,18 +523,18 @@ def _limits(args: argparse.Namespace) -> LoadLimits:
     }
     if not changes:
         return base
-    from dataclasses import replace
-
     return replace(base, **changes)
 
 
 def _seed(text: str) -> int:
     """A seed on the command line: 0 or more (a seed and its negation give the same run)."""
+    from .sweep import SEED_END
+
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
-    if not 0 <= value < 2**64:
+    if not 0 <= value < SEED_END:
         raise argparse.ArgumentTypeError(f"a seed is 0 to 2^64-1, got {value}")
     return value
 
@@ -497,6 +599,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="change a parameter, e.g. network.latency=200us (repeatable)",
     )
+    run.add_argument(
+        "--schedule", metavar="WITNESS", help="follow a schedule of explore (replays its outcome)"
+    )
     run.add_argument("--plot", metavar="F.png|F.svg", help="draw the timeline (per scenario)")
     run.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
     run.set_defaults(func=cmd_run)
@@ -539,6 +644,20 @@ def parser() -> argparse.ArgumentParser:
     sw.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
     sw.set_defaults(func=cmd_sweep)
 
+    ex = sub.add_parser("explore", parents=[limits], help="every schedule's outcome, witnessed")
+    ex.add_argument("file", metavar="FILE")
+    ex.add_argument("--profile", choices=PROFILE_CHOICES, help="semantic profile (default: own)")
+    ex.add_argument("--max-schedules", type=_positive, default=10_000, help="budget (10000)")
+    ex.add_argument(
+        "--preemptions", type=int, metavar="K", help="at most K departures per schedule"
+    )
+    ex.add_argument("--jobs", type=_positive, default=1, help="local worker processes")
+    ex.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler")
+    ex.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    ex.add_argument("--plot", metavar="F.png|F.svg", help="draw each outcome's witness run")
+    ex.add_argument("--max-happenings", type=_positive, help="stop a run after this many records")
+    ex.set_defaults(func=cmd_explore)
+
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(func=cmd_schema)
 
@@ -550,18 +669,20 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simnotify`` command."""
-    args = parser().parse_args(argv)
-    for console in (sys.stdout, sys.stderr):  # a title the console cannot show is escaped
-        reconfigure = getattr(console, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
     try:
-        return int(args.func(args, sys.stdout))
-    except UserError as exc:
+        with stop_once():
+            args = parser().parse_args(argv)
+            for console in (sys.stdout, sys.stderr):  # a title the console cannot show is escaped
+                reconfigure = getattr(console, "reconfigure", None)
+                if reconfigure is not None:
+                    reconfigure(errors="backslashreplace")
+            return int(args.func(args, PipeSafe(sys.stdout)))
+    except (UserError, OutputError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:
-        return EXIT_OK
+    except KeyboardInterrupt as exc:
+        print(message(exc), file=sys.stderr)
+        return EXIT_INTERRUPTED
     except OSError as exc:  # an output file (--trace, --plot, ...) that cannot be written
         print(f"{exc.filename or 'simnotify'}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -679,18 +679,27 @@ class Oracle:
         per_occ = [v for _, _, v in self._per_occ]
         self._stale.sort(key=lambda item: item[:2])
         self._spurious.sort(key=lambda item: item[:2])
+        # per process: its first lost occurrence and how many it lost, in one pass
+        losses: dict[str, list[Any]] = {}
+        for v in per_occ:
+            if v.kind == "lost":
+                mine = losses.get(v.process)
+                if mine is None:
+                    losses[v.process] = [v.occurrence, 1]
+                else:
+                    mine[1] += 1
         hangs = []
         for proc, what in blocked.items():
-            mine = [v for v in per_occ if v.kind == "lost" and v.process == proc]
-            if what and mine:
+            lost = losses.get(proc)
+            if what and lost:
                 hangs.append(
                     Verdict(
                         "hang",
                         proc,
                         self._end_t,
-                        cause=mine[0].occurrence,
+                        cause=lost[0],
                         said=f"{proc} is still waiting in {what} at the end, with "
-                        f"{len(mine)} lost notification(s)",
+                        f"{lost[1]} lost notification(s)",
                     )
                 )
         hung = {v.process for v in hangs}
@@ -779,15 +788,17 @@ class Oracle:
 
 def _note_io(o: _Occ, found: tuple[int, str, str, int]) -> bool:
     """Add a discovery to an occurrence's first two (by distinct processes); False when it
-    had both already."""
+    changes nothing there: it had two already, or one by the same process. An older pending
+    occurrence has seen every discovery a newer one has, so it is then unchanged too, and
+    ``_io_found`` stops: a process that keeps finding what another never takes costs
+    nothing per occurrence left waiting."""
     ios = o.ios
     if ios is None:
         o.ios = [found]
         return True
-    if len(ios) >= 2:
+    if len(ios) >= 2 or ios[0][1] == found[1]:
         return False
-    if ios[0][1] != found[1]:
-        ios.append(found)
+    ios.append(found)
     return True
 
 

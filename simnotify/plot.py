@@ -1,20 +1,28 @@
 """Timeline pictures of a run: who owned each socket's registration, what happened, what
-was lost and whose call caused it.
+was lost and whose call caused it, and who is still waiting when the run ends.
 
-Lanes: one per process (deliveries, blocked time, lost/stale/spurious marks) and one per
-underlying socket (registration ownership as coloured intervals, occurrences, posts and
-signals). Matplotlib only; works headless (Agg).
+Lanes: one per process (deliveries, blocked time, findings) and one per underlying socket,
+named with its descriptors (registration ownership as coloured intervals, occurrences,
+posts and signals). The time axis runs to the scenario's ``until``; when the activity ends
+long before it, the quiet rest is drawn compressed behind a break, so a process still
+waiting is seen waiting to the end. Findings are drawn from the verdict registry
+(:data:`simnotify.verdicts.KINDS`) by what they are about: an occurrence (a cross on the
+process's lane, numbered, its explanation listed beside the plot), a consumption (an open
+mark), or a process at the end (a mark and its name at the end of the lane). Matplotlib
+only; works headless (Agg).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from textwrap import fill
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
-from .trace import TraceRecord
-from .verdicts import KINDS
+from .trace import Kind, TraceRecord
+from .verdicts import KINDS, Verdict, VerdictKind
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -24,10 +32,21 @@ if TYPE_CHECKING:
 
 #: Beyond this many marks of one kind in one lane, marks are thinned to a density strip.
 MAX_MARKS = 400
-#: Lost events labelled with text and an arrow; further ones get the mark only.
+#: Findings about occurrences numbered and explained beside the plot; further ones get the
+#: mark only (the report lists them all).
 MAX_LABELS = 12
+#: When the activity ends before this fraction of ``until``, the rest is compressed.
+BREAK_BEFORE = 0.6
+#: The share of the axis the compressed rest takes.
+REST_SHARE = 0.1
+#: Points between two findings marked at the end of one process's lane.
+END_LABEL_WIDTH = 48
+#: Descriptors named on a socket's lane before ``+N`` stands for the rest.
+MAX_DESCRIPTORS = 3
 
 _PALETTE = ("#4C72B0", "#55A868", "#8172B2", "#CCB974", "#64B5CD", "#8C8C8C", "#937860")
+_BLOCKED = "#c8c8c8"
+_REGISTRATION_ALPHA = 0.35
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +54,57 @@ class _Lane:
     key: str
     label: str
     y: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Axis:
+    """The time axis in ms: linear to ``last``, then (``broken``) compressed to ``until``."""
+
+    last: float
+    until: float
+    broken: bool
+
+    @property
+    def end(self) -> float:
+        return self.until
+
+    def forward(self, x: Any) -> Any:
+        import numpy as np
+
+        x = np.asarray(x, dtype=float)
+        if not self.broken:
+            return x
+        k = self.last * REST_SHARE / (1 - REST_SHARE) / (self.until - self.last)
+        return np.where(x <= self.last, x, self.last + (x - self.last) * k)
+
+    def inverse(self, x: Any) -> Any:
+        import numpy as np
+
+        x = np.asarray(x, dtype=float)
+        if not self.broken:
+            return x
+        k = self.last * REST_SHARE / (1 - REST_SHARE) / (self.until - self.last)
+        return np.where(x <= self.last, x, self.last + (x - self.last) / k)
+
+
+def _axis(results: Sequence[Traced]) -> _Axis:
+    """One time axis for ``results`` (stacked timelines share it)."""
+    until = max(r.plan.until_us for r in results) / 1000
+    last = max((rec.t_us for r in results for rec in r.trace), default=0) / 1000
+    if until <= 0:
+        until = max(last, 1.0)
+    shown = _nice_above(last * 1.05) if last > 0 else until
+    if shown >= BREAK_BEFORE * until:
+        return _Axis(until, until, False)
+    return _Axis(shown, until, True)
+
+
+def _nice_above(x: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above ``x``."""
+    from math import floor, log10
+
+    base = 10.0 ** floor(log10(x))
+    return next(base * m for m in (1.0, 2.0, 2.5, 5.0, 10.0) if base * m >= x)
 
 
 def _owners(trace: list[TraceRecord]) -> dict[str, list[tuple[int, int | None, str, str]]]:
@@ -55,7 +125,8 @@ def _owners(trace: list[TraceRecord]) -> dict[str, list[tuple[int, int | None, s
 
 
 def _blocked(trace: list[TraceRecord]) -> dict[str, list[tuple[int, int | None]]]:
-    """Per process: intervals from a ``block`` record to that process's next activity."""
+    """Per process: intervals from a ``block`` record to that process's next activity;
+    ``None`` ends a wait still going on when the run ends."""
     out: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
     open_at: dict[str, int] = {}
     for r in trace:
@@ -71,12 +142,32 @@ def _blocked(trace: list[TraceRecord]) -> dict[str, list[tuple[int, int | None]]
     return out
 
 
+def descriptors(trace: list[TraceRecord]) -> dict[str, list[str]]:
+    """Per underlying socket, its descriptors (``A.s``) in the order they appear."""
+    out: dict[str, dict[str, None]] = defaultdict(dict)
+    for r in trace:
+        if r.socket and r.descriptor:
+            out[r.socket][r.descriptor] = None
+    return {s: list(d) for s, d in out.items()}
+
+
+def _socket_label(sock: str, names: list[str]) -> str:
+    if not names:
+        return sock
+    shown = ", ".join(names[:MAX_DESCRIPTORS])
+    more = f", +{len(names) - MAX_DESCRIPTORS}" if len(names) > MAX_DESCRIPTORS else ""
+    return f"{sock}: {shown}{more}"
+
+
 def _lanes(result: Traced) -> list[_Lane]:
     procs = list(result.ends)
     sockets = sorted({r.socket for r in result.trace if r.socket}, key=lambda s: int(s[1:]))
+    names = descriptors(result.trace)
     lanes = [_Lane(f"P:{p}", p, float(i)) for i, p in enumerate(procs)]
     base = len(procs) + 0.5
-    lanes += [_Lane(f"S:{s}", f"socket {s}", base + i) for i, s in enumerate(sockets)]
+    lanes += [
+        _Lane(f"S:{s}", _socket_label(s, names.get(s, [])), base + i) for i, s in enumerate(sockets)
+    ]
     return lanes
 
 
@@ -87,38 +178,43 @@ def _thin(xs: list[float]) -> list[float]:
     return [xs[int(i * step)] for i in range(MAX_MARKS)]
 
 
-def draw(result: Traced, ax: Axes, title: str | None = None) -> None:
-    """Draw one run's timeline into ``ax``."""
+def draw(result: Traced, ax: Axes, title: str | None = None, axis: _Axis | None = None) -> None:
+    """Draw one run's timeline into ``ax`` (on ``axis``, shared by stacked timelines)."""
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     trace = result.trace
     lanes = _lanes(result)
     y = {lane.key: lane.y for lane in lanes}
-    end_ms = max((r.t_us for r in trace), default=0) / 1000 or 1.0
+    axis = axis or _axis([result])
+    end_ms = axis.end
     colours = {p: _PALETTE[i % len(_PALETTE)] for i, p in enumerate(result.ends)}
+    owners_seen: dict[str, None] = {}
 
     for sock, spans in _owners(trace).items():
         for start, stop, owner, label in spans:
+            owners_seen[owner] = None
             x0 = start / 1000
             width = (stop / 1000 if stop is not None else end_ms) - x0
+            colour = colours.get(owner, "#999999")
             bars = ax.barh(
                 y[f"S:{sock}"],
                 width,
                 left=x0,
                 height=0.5,
-                color=colours.get(owner, "#999"),
-                alpha=0.35,
-                edgecolor=colours.get(owner, "#999"),
+                color=colour,
+                alpha=_REGISTRATION_ALPHA,
+                edgecolor=colour,
                 gid="registration",
             )
             text = ax.text(
-                x0 + end_ms * 0.005, y[f"S:{sock}"], f"{owner}: {label}", va="center", fontsize=7
+                x0, y[f"S:{sock}"], f" {owner}: {label}", va="center", fontsize=7, gid="owner"
             )
             text.set_clip_path(bars.patches[0])  # the label stays inside its interval
             text.set_clip_on(True)
 
-    for proc, spans in _blocked(trace).items():
-        for start, stop in spans:
+    for proc, waits in _blocked(trace).items():
+        for start, stop in waits:
             x0 = start / 1000
             width = (stop / 1000 if stop is not None else end_ms) - x0
             ax.barh(
@@ -126,22 +222,22 @@ def draw(result: Traced, ax: Axes, title: str | None = None) -> None:
                 width,
                 left=x0,
                 height=0.18,
-                color="#dddddd",
+                color=_BLOCKED,
                 edgecolor="none",
-                gid="blocked",
+                gid="blocked-to-end" if stop is None else "blocked",
                 zorder=0,
             )
 
     marks: dict[tuple[str, str], list[float]] = defaultdict(list)
     for r in trace:
         t = r.t_us / 1000
-        if r.kind == "occur" and r.socket:
+        if r.kind is Kind.OCCUR and r.socket:
             marks[(f"S:{r.socket}", "occur")].append(t)
-        elif r.kind in ("post", "signal", "record") and r.socket and r.process:
+        elif r.kind in (Kind.POST, Kind.SIGNAL, Kind.RECORD) and r.socket and r.process:
             marks[(f"S:{r.socket}", "notify")].append(t)
-        elif r.kind == "deliver" and r.process:
+        elif r.kind is Kind.DELIVER and r.process:
             marks[(f"P:{r.process}", "deliver")].append(t)
-    style = {
+    style: dict[str, dict[str, Any]] = {
         "occur": dict(marker="|", color="#333333", s=60, label="occurrence"),
         "notify": dict(marker="o", color="#1f77b4", s=14, label="posted / recorded"),
         "deliver": dict(marker="v", color="#2ca02c", s=30, label="delivered (taken)"),
@@ -156,49 +252,154 @@ def draw(result: Traced, ax: Axes, title: str | None = None) -> None:
         )
         seen.add(kind)
 
-    _draw_findings(result, ax, y, end_ms)
+    notes = _draw_findings(result, ax, y, axis)
+    _time_axis(ax, axis)
 
     ax.set_yticks([lane.y for lane in lanes], [lane.label for lane in lanes], fontsize=8)
     ax.set_ylim(max(y.values(), default=0) + 0.8, -0.8)
-    ax.set_xlim(-end_ms * 0.01, end_ms * 1.02)
-    ax.set_xlabel("time (ms)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(
         title or fill(f"{result.plan.title or result.plan.name}  [profile: {result.profile}]", 110),
         fontsize=10,
     )
     handles, _ = ax.get_legend_handles_labels()
-    handles.append(
-        Patch(facecolor="#999", alpha=0.35, label="registration (owner: mechanism mask)")
-    )
-    handles.append(Patch(facecolor="#dddddd", label="process blocked"))
-    ax.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False
-    )
-
-
-def _draw_findings(result: Traced, ax: Axes, y: dict[str, float], end_ms: float) -> None:
-    trace = result.trace
-    lost = [v for v in result.verdicts if v.kind == "lost"]
-    if lost:
-        xs = _thin([v.t_us / 1000 for v in lost])
-        ys = [y[f"P:{v.process}"] for v in lost][: len(xs)]
-        ax.scatter(
-            xs,
-            ys,
-            marker=KINDS["lost"].marker,
-            s=140,
-            color=KINDS["lost"].colour,
-            edgecolor="black",
-            linewidth=0.6,
-            zorder=5,
-            gid="lost",
-            label=f"LOST ({len(lost)})",
+    for owner in owners_seen:
+        colour = colours.get(owner, "#999999")
+        handles.append(
+            Patch(
+                facecolor=colour,
+                edgecolor=colour,
+                alpha=_REGISTRATION_ALPHA,
+                label=f"registration by {owner}",
+            )
         )
-    for v in lost[:MAX_LABELS]:
+    if _blocked(trace):
+        handles.append(Patch(facecolor=_BLOCKED, edgecolor="none", label="process blocked"))
+    for number, note, finding in notes:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=f"${number}$",
+                markersize=7,
+                color=finding.colour,
+                label=note,
+            )
+        )
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=7,
+        frameon=False,
+        borderaxespad=0.0,
+    )
+
+
+def _time_axis(ax: Axes, axis: _Axis) -> None:
+    """Ticks in ms up to the activity's end; with a break, ``until`` at the far end."""
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    pad = axis.last * 0.01
+    ax.set_xlabel("time (ms)")
+    if not axis.broken:
+        ax.set_xlim(-pad, axis.until + pad)
+        return
+    ax.set_xscale("function", functions=(axis.forward, axis.inverse))
+    ax.set_xlim(-pad, axis.until)
+    ticks = [t for t in MaxNLocator(6).tick_values(0, axis.last) if 0 <= t < axis.last]
+    ax.xaxis.set_major_locator(FixedLocator([*ticks, axis.until]))
+    labels = [f"{t:g}" for t in ticks] + [f"until {_duration(axis.until)}"]
+    ax.set_xticks([*ticks, axis.until], labels)
+    ax.xaxis.get_ticklabels()[-1].set_horizontalalignment("right")
+    # the break: a pale band over the compressed rest, and two slashes on the time axis
+    ax.axvspan(axis.last, axis.until, color="#f3f3f3", zorder=-1, gid="compressed-rest")
+    ax.annotate(
+        "//",
+        (axis.last, 0),
+        xycoords=("data", "axes fraction"),
+        ha="center",
+        va="center",
+        fontsize=9,
+        annotation_clip=False,
+        gid="axis-break",
+    )
+
+
+def _duration(ms: float) -> str:
+    """``180 s``, ``20 ms``: a time as people write it, for the axis's far end."""
+    return f"{ms / 1000:g} s" if ms >= 1000 else f"{ms:g} ms"
+
+
+def _findings_by(per: str) -> list[VerdictKind]:
+    return [k for k in KINDS.values() if k.finding and k.per == per]
+
+
+def _findings_at_their_time() -> list[VerdictKind]:
+    """Findings about one consumption or call (stale, spurious, ...): a mark where it was."""
+    return [k for k in KINDS.values() if k.finding and k.per not in ("occurrence", "process")]
+
+
+def _draw_findings(
+    result: Traced, ax: Axes, y: dict[str, float], axis: _Axis
+) -> list[tuple[int, str, VerdictKind]]:
+    """Every finding's mark; returns the numbered notes to list beside the plot."""
+    notes: list[tuple[int, str, VerdictKind]] = []
+    for kind in _findings_by("occurrence"):
+        notes += _draw_occurrence_findings(result, ax, y, kind, len(notes))
+    for kind in _findings_at_their_time():
+        found = [v for v in result.verdicts if v.kind == kind.name]
+        if found:
+            ax.scatter(
+                [v.t_us / 1000 for v in found],
+                [y[f"P:{v.process}"] for v in found],
+                marker=kind.marker,
+                s=70,
+                facecolor="none",
+                edgecolor=kind.colour,
+                linewidth=1.5,
+                zorder=5,
+                gid=kind.name,
+                label=f"{kind.name} ({len(found)})",
+            )
+    at_end: dict[str, int] = defaultdict(int)  # per process: findings marked at the end
+    for kind in _findings_by("process"):
+        _draw_process_findings(result, ax, y, kind, axis, at_end)
+    return notes
+
+
+def _draw_occurrence_findings(
+    result: Traced, ax: Axes, y: dict[str, float], kind: VerdictKind, numbered: int
+) -> list[tuple[int, str, VerdictKind]]:
+    """Crosses on the process's lane, numbered; arrows to the call or take that caused
+    them. Marks close together share one label (``1,2``), so no two labels overprint."""
+    trace = result.trace
+    found = [v for v in result.verdicts if v.kind == kind.name]
+    if not found:
+        return []
+    xs = _thin([v.t_us / 1000 for v in found])
+    ys = [y[f"P:{v.process}"] for v in found][: len(xs)]
+    ax.scatter(
+        xs,
+        ys,
+        marker=kind.marker,
+        s=140,
+        color=kind.colour,
+        edgecolor="black",
+        linewidth=0.6,
+        zorder=5,
+        gid=kind.name,
+        label=f"{kind.name.upper()} ({len(found)})",
+    )
+    notes: list[tuple[int, str, VerdictKind]] = []
+    groups: list[tuple[float, float, list[int]]] = []  # (x, lane, numbers)
+    near = 0.03 * (max(xs) or 1.0)  # closer than this on one lane: one label
+    for v in found[:MAX_LABELS]:
+        number = numbered + len(notes) + 1
         x, yy = v.t_us / 1000, y[f"P:{v.process}"]
+        text = f"{v.event} {kind.name} for {v.process} at {x:g}ms ({v.reason})"
         cause = trace[v.cause] if v.cause is not None and v.cause < len(trace) else None
-        text = f"{v.event} lost ({v.reason})"
         if cause is not None and cause.kind in ("call", "deliver") and cause.process:
             target = (cause.t_us / 1000, y[f"P:{cause.process}"])
             what = cause.call if cause.kind == "call" else f"taking {cause.event}"
@@ -208,8 +409,9 @@ def _draw_findings(result: Traced, ax: Axes, y: dict[str, float], end_ms: float)
                 xy=target,
                 xytext=(x, yy),
                 zorder=4,
+                gid=f"{kind.name}-cause",
                 arrowprops=dict(
-                    arrowstyle="->", color="#d62728", lw=1.2, connectionstyle="arc3,rad=0.25"
+                    arrowstyle="->", color=kind.colour, lw=1.2, connectionstyle="arc3,rad=0.25"
                 ),
             )
             ax.scatter(
@@ -218,51 +420,81 @@ def _draw_findings(result: Traced, ax: Axes, y: dict[str, float], end_ms: float)
                 marker="s",
                 s=40,
                 facecolor="none",
-                edgecolor="#d62728",
+                edgecolor=kind.colour,
                 zorder=5,
                 gid="cause",
             )
+        notes.append((number, text, kind))
+        group = next((g for g in groups if g[1] == yy and abs(g[0] - x) < near), None)
+        if group is None:
+            groups.append((x, yy, [number]))
+        else:
+            group[2].append(number)
+    for x, yy, numbers in groups:
         ax.annotate(
-            text,
+            ",".join(str(n) for n in numbers),
             (x, yy),
-            xytext=(6, -14),
+            xytext=(7, -7),
             textcoords="offset points",
+            va="top",
             fontsize=7,
-            color="#d62728",
-            gid="lost-label",
-        )
-    for kind in ("stale", "spurious"):
-        marker, colour = KINDS[kind].marker, KINDS[kind].colour
-        found = [v for v in result.verdicts if v.kind == kind]
-        if found:
-            ax.scatter(
-                [v.t_us / 1000 for v in found],
-                [y[f"P:{v.process}"] for v in found],
-                marker=marker,
-                s=70,
-                facecolor="none",
-                edgecolor=colour,
-                linewidth=1.5,
-                zorder=5,
-                gid=kind,
-                label=f"{kind} ({len(found)})",
-            )
-    hangs = [v for v in result.verdicts if v.kind == "hang"]
-    for v in hangs:
-        ax.annotate(
-            "HANG",
-            (end_ms, y[f"P:{v.process}"]),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-            color="#d62728",
             fontweight="bold",
-            gid="hang",
+            color=kind.colour,
+            gid=f"{kind.name}-label",
+        )
+    return notes
+
+
+def _draw_process_findings(
+    result: Traced,
+    ax: Axes,
+    y: dict[str, float],
+    kind: VerdictKind,
+    axis: _Axis,
+    at_end: dict[str, int],
+) -> None:
+    """A finding about a process at the end (a hang, a stall): its mark at the end of the
+    process's lane and its name just above, inside the axes. A second finding of the same
+    process goes to the left of the first (``at_end`` counts them), so none overprint."""
+    from matplotlib.transforms import offset_copy
+
+    fig = ax.get_figure(root=True)
+    found: dict[str, Verdict] = {}
+    for v in result.verdicts:
+        if v.kind == kind.name:
+            found.setdefault(v.process, v)
+    for number, proc in enumerate(found):
+        shift = at_end[proc] * END_LABEL_WIDTH
+        at_end[proc] += 1
+        ax.scatter(
+            [axis.end],
+            [y[f"P:{proc}"]],
+            marker=kind.marker,
+            s=60,
+            color=kind.colour,
+            edgecolor="black",
+            linewidth=0.6,
+            zorder=6,
+            clip_on=False,
+            gid=kind.name,
+            transform=offset_copy(ax.transData, fig, x=-shift - 5, units="points"),
+            label=None if number else f"{kind.name.upper()} ({len(found)}): waiting at the end",
+        )
+        ax.annotate(
+            kind.name.upper(),
+            (axis.end, y[f"P:{proc}"]),
+            xytext=(-12 - shift, 5),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            color=kind.colour,
+            fontweight="bold",
+            gid=f"{kind.name}-label",
         )
 
 
-def figure(results: list[Traced]) -> Figure:
+def figure(results: Sequence[Traced]) -> Figure:
     """A figure with one timeline per result, stacked (e.g. both profiles).
 
     Built without pyplot, so it keeps no global state and renders headless; notebooks
@@ -271,11 +503,12 @@ def figure(results: list[Traced]) -> Figure:
     from matplotlib.figure import Figure
 
     lanes = max(len(_lanes(r)) for r in results)
-    height = max(2.5, 0.45 * lanes + 1.2)
+    height = max(2.5, 0.45 * lanes + 1.4)
     fig = Figure(figsize=(12, height * len(results)), layout="constrained")
-    axes = fig.subplots(len(results), 1, squeeze=False, sharex=True)
+    axes = fig.subplots(len(results), 1, squeeze=False)
+    axis = _axis(results)
     for ax, res in zip(axes[:, 0], results, strict=True):
-        draw(res, ax)
+        draw(res, ax, axis=axis)
     return fig
 
 
@@ -285,3 +518,21 @@ def plot(result: Traced, ax: Axes | None = None) -> Figure:
         return figure([result])
     draw(result, ax)
     return ax.figure  # type: ignore[return-value]
+
+
+def save(fig: Figure, target: str | Path | IO[bytes], **kwargs: Any) -> None:
+    """Save a figure; in SVG the text stays text (selectable, searchable, small)."""
+    from matplotlib import rc_context
+
+    with rc_context({"svg.fonttype": "none"}):
+        fig.savefig(target, **kwargs)
+
+
+def shown(fig: Figure) -> Figure:
+    """``fig``, displayed once at the end of the notebook cell that made it: also when the
+    cell ends with ``;`` (which hides the cell's value), as pyplot's figures are. Outside
+    an IPython kernel it only returns ``fig``."""
+    from .notebook import show_at_end_of_cell
+
+    show_at_end_of_cell(fig)
+    return fig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from difflib import SequenceMatcher
+from collections.abc import Iterator
 
 from .describe import ARROW, call_text, fmt_value, record_text
 from .runs import Run, Traced
@@ -68,32 +68,78 @@ def deliveries(result: Run) -> Counter[tuple[str, str]]:
     return result.taken_counts()
 
 
-def _call_outcomes(result: Traced) -> list[tuple[str, str, str]]:
-    out = []
-    for r in result.trace:
+#: One call as the comparison sees it: (process, call without result, result, when, position).
+_Outcome = tuple[str, str, str, int, int]
+#: How far ahead the comparison looks for the next call both runs made after a mismatch.
+WINDOW = 32
+
+
+def _call_outcomes(result: Traced) -> dict[str, list[_Outcome]]:
+    """Each process's calls in order (its own waits left out), with their results."""
+    out: dict[str, list[_Outcome]] = {}
+    for i, r in enumerate(result.trace):
         if r.kind is Kind.CALL and r.call != "WSAWaitForMultipleEvents":
             value = r.error if r.error is not None else fmt_value(r.result)
-            out.append((r.process or "-", call_text(r).split(f" {ARROW} ")[0], value))
+            proc = r.process or "-"
+            calls = out.get(proc)
+            if calls is None:
+                calls = out[proc] = []
+            calls.append((proc, call_text(r).split(f" {ARROW} ")[0], value, r.t_us, i))
     return out
 
 
-def _call_diff(a: Traced, b: Traced, limit: int = 20) -> list[str]:
-    """Calls aligned by who made them and how; results that differ, calls made in one only."""
-    ca, cb = _call_outcomes(a), _call_outcomes(b)
-    matcher = SequenceMatcher(None, [c[:2] for c in ca], [c[:2] for c in cb], autojunk=False)
-    lines: list[str] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            lines += [
-                f"  {x[0]}: {x[1]}: {x[2]} | {y[2]}"
-                for x, y in zip(ca[i1:i2], cb[j1:j2], strict=True)
-                if x[2] != y[2]
-            ]
+def align(
+    xs: list[_Outcome], ys: list[_Outcome], window: int = WINDOW
+) -> Iterator[tuple[_Outcome | None, _Outcome | None]]:
+    """Pair two call sequences: equal calls side by side, a call made in one run only with
+    None; linear in their length. After a mismatch it resumes at the nearest pair of
+    equal calls within ``window`` of both, or, with none there, gives up the window on
+    both sides."""
+    i = j = 0
+    n, m = len(xs), len(ys)
+    while i < n and j < m:
+        if xs[i][1] == ys[j][1]:
+            yield xs[i], ys[j]
+            i += 1
+            j += 1
             continue
-        lines += [f"  {x[0]}: {x[1]} -> {x[2]} | (not called)" for x in ca[i1:i2]]
-        lines += [f"  {y[0]}: {y[1]} | (not called) -> {y[2]}" for y in cb[j1:j2]]
-    if not lines:
+        first: dict[str, int] = {}
+        for d in range(min(window, n - i)):
+            first.setdefault(xs[i + d][1], d)
+        skip_x, skip_y = min(window, n - i), min(window, m - j)
+        for e in range(skip_y):
+            d = first.get(ys[j + e][1])
+            if d is not None and d + e < skip_x + skip_y:
+                skip_x, skip_y = d, e
+        for x in xs[i : i + skip_x]:
+            yield x, None
+        for y in ys[j : j + skip_y]:
+            yield None, y
+        i += skip_x
+        j += skip_y
+    for x in xs[i:]:
+        yield x, None
+    for y in ys[j:]:
+        yield None, y
+
+
+def _call_diff(a: Traced, b: Traced, limit: int = 20) -> list[str]:
+    """Each process's calls aligned by what they were; results that differ and calls made
+    in one run only, in time order. Linear in the traces' length."""
+    ca, cb = _call_outcomes(a), _call_outcomes(b)
+    found: list[tuple[int, int, int, str]] = []  # (when, side, position, line)
+    for proc in {**ca, **cb}:
+        for x, y in align(ca.get(proc, []), cb.get(proc, [])):
+            if x is None and y is not None:
+                found.append((y[3], 1, y[4], f"  {y[0]}: {y[1]} | (not called) -> {y[2]}"))
+            elif x is not None and y is None:
+                found.append((x[3], 0, x[4], f"  {x[0]}: {x[1]} -> {x[2]} | (not called)"))
+            elif x is not None and y is not None and x[2] != y[2]:
+                found.append((x[3], 0, x[4], f"  {x[0]}: {x[1]}: {x[2]} | {y[2]}"))
+    if not found:
         return []
+    found.sort(key=lambda f: f[:3])
+    lines = [f[3] for f in found]
     more = f" (first {limit} of {len(lines)})" if len(lines) > limit else ""
     return [f"calls whose results differ ({a.profile} | {b.profile}){more}:", *lines[:limit]]
 

@@ -20,6 +20,7 @@ from .oracle import Oracle
 from .plan import Call, Plan
 from .profiles import Profile, get_profile
 from .result import Comparison, ProcessEnd, Result, Streamed
+from .schedule import Guide, parse_witness
 from .trace import Counters, Observer, TraceKeeper, TraceRecord
 from .verdicts import Verdict
 
@@ -93,20 +94,31 @@ def _totals(world: World) -> dict[str, int]:
     return {"sent": t.sent, "received": t.received, "dropped": t.dropped}
 
 
-class _Run:
-    """One run's world with its observers: the oracle, inline checks, and ``sinks``."""
+class Judged:
+    """One run's world with its observers: the oracle, inline checks, and ``sinks``; with
+    a ``guide``, the run follows that schedule."""
 
     def __init__(
-        self, plan: Plan, prof: Profile, sinks: list[Observer], keep_delivered: bool
+        self,
+        plan: Plan,
+        prof: Profile,
+        sinks: list[Observer],
+        keep_delivered: bool,
+        guide: Guide | None = None,
     ) -> None:
         self.oracle = Oracle(keep_delivered)
         self.checks = InlineChecks(prof.name)
-        self.world = World(plan, prof, [*sinks, self.oracle], self.checks)
+        self.world = World(plan, prof, [*sinks, self.oracle], self.checks, choose=guide)
         self.checks.calls = self.world.tracer
+        self.guide = guide
+        if guide is not None:
+            guide.bind(self.world)
 
     def run(self) -> tuple[list[Verdict], dict[str, ProcessEnd], list[InlineCheck]]:
         world = self.world
         world.run()
+        if self.guide is not None:
+            self.guide.finish()
         ends = _ends(world)
         found = self.oracle.finish(
             {name: end.blocked for name, end in ends.items()}, world.holds(), world.notified()
@@ -130,12 +142,17 @@ class _Run:
         )
 
 
-def run_plan(plan: Plan, profile: str | None = None) -> Result:
-    """Run a compiled plan under ``profile`` (default: the plan's own)."""
+def _guide(schedule: str | None) -> Guide | None:
+    return None if schedule is None else Guide(departures=parse_witness(schedule))
+
+
+def run_plan(plan: Plan, profile: str | None = None, schedule: str | None = None) -> Result:
+    """Run a compiled plan under ``profile`` (default: the plan's own), following the
+    ``schedule`` witness if given (``schedule.py``; raises ScheduleError if it does not fit)."""
     prof = get_profile(profile or plan.profile)
     with collector_paused():  # the oracle, too, allocates while the trace is alive
         keeper = TraceKeeper()
-        run = _Run(plan, prof, [keeper], keep_delivered=True)
+        run = Judged(plan, prof, [keeper], keep_delivered=True, guide=_guide(schedule))
         found, ends, checks = run.run()
         outcomes = run.outcomes(found, ends)
         trace: list[TraceRecord] = keeper.trace
@@ -143,12 +160,20 @@ def run_plan(plan: Plan, profile: str | None = None) -> Result:
         return Result(plan, prof.name, trace, checks, outcomes, ends, _totals(run.world), found)
 
 
-def run(scenario: Scenario | Plan, profile: str | None = None) -> Result:
-    """Run a scenario under ``profile`` ("observed" or "documented"; default its own)."""
-    return run_plan(to_plan(scenario), profile)
+def run(
+    scenario: Scenario | Plan, profile: str | None = None, schedule: str | None = None
+) -> Result:
+    """Run a scenario under ``profile`` ("observed" or "documented"; default its own),
+    following the ``schedule`` witness of ``explore`` if given."""
+    return run_plan(to_plan(scenario), profile, schedule)
 
 
-def stream(scenario: Scenario | Plan, out: IO[str] | None, profile: str | None = None) -> Streamed:
+def stream(
+    scenario: Scenario | Plan,
+    out: IO[str] | None,
+    profile: str | None = None,
+    schedule: str | None = None,
+) -> Streamed:
     """Run with the trace written to ``out`` as JSON Lines while it runs (or to nowhere,
     with ``out=None``), keeping none of it in memory: for runs too long to hold. Verdicts
     are judged as the records go by and written after them; delivered ones are counted,
@@ -156,15 +181,15 @@ def stream(scenario: Scenario | Plan, out: IO[str] | None, profile: str | None =
     plan = to_plan(scenario)
     prof = get_profile(profile or plan.profile)
     with collector_paused():
-        return _stream(plan, prof, out)
+        return _stream(plan, prof, out, _guide(schedule))
 
 
-def _stream(plan: Plan, prof: Profile, out: IO[str] | None) -> Streamed:
+def _stream(plan: Plan, prof: Profile, out: IO[str] | None, guide: Guide | None) -> Streamed:
     counters = Counters()
     sinks: list[Observer] = [counters]
     if out is not None:
         sinks.append(JsonlSink(out, plan.name, prof.name))
-    run = _Run(plan, prof, sinks, keep_delivered=False)
+    run = Judged(plan, prof, sinks, keep_delivered=False, guide=guide)
     found, ends, checks = run.run()
     if out is not None:
         write_lines(verdict_dicts(found), out)

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import math
 import sys
+import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import ValidationError
+
 from .plan import Plan
 from .result import Result
 from .runner import run_plan, to_plan
-from .scenario.fields import BYTES_MAX
+from .scenario.messages import error_message
+from .scenario.model import Network
 from .units import parse_time
-from .verdicts import FINDINGS, OUTCOMES
+from .verdicts import FINDINGS, OUTCOMES, Verdict
 
 #: The table's line for runs with no finding at all.
 NONE_FOUND = f"(no {', '.join(FINDINGS)})"
@@ -39,6 +43,8 @@ _TIME_KEYS = ("latency", "ipc_delay", "handle_time")
 _MARKERS = ("o", "s", "^", "D", "v")
 _DASHES = ("-", "--", ":", "-.")
 _INT_KEYS = ("recv_buffer", "send_buffer")
+#: One past the largest seed: seeds are 64-bit, in a file, on the command line, in a sweep.
+SEED_END = 2**64
 
 
 class SweepError(ValueError):
@@ -52,7 +58,7 @@ def set_parameter(plan: Plan, key: str, value: str) -> Plan:
     try:
         if parts == ["seed"]:
             seed = int(value)
-            if not 0 <= seed < 2**64:
+            if not 0 <= seed < SEED_END:
                 raise SweepError(f"{key}={value}: a seed is an integer from 0 to 2^64-1")
             return replace(plan, seed=seed)
         if len(parts) == 2 and parts[0] == "network" and parts[1] in _TIME_KEYS:
@@ -65,9 +71,7 @@ def set_parameter(plan: Plan, key: str, value: str) -> Plan:
                 net = replace(plan.network, handle_time_us=us)
             return replace(plan, network=net)
         if len(parts) == 2 and parts[0] == "network" and parts[1] in _INT_KEYS:
-            size = int(value)
-            if not 1 <= size <= BYTES_MAX:  # as a scenario file's [network] is checked
-                raise SweepError(f"{key}={value}: a buffer is 1 to {BYTES_MAX} bytes")
+            size = _network_int(parts[1], value)
             if parts[1] == "recv_buffer":
                 return replace(plan, network=replace(plan.network, recv_buffer=size))
             return replace(plan, network=replace(plan.network, send_buffer=size))
@@ -91,11 +95,34 @@ def set_parameter(plan: Plan, key: str, value: str) -> Plan:
     )
 
 
+def outcomes_of(verdicts: Iterable[Verdict], kinds: Sequence[str] = OUTCOMES) -> frozenset[Outcome]:
+    """The outcomes of one run: its verdicts of these kinds, without their times."""
+    return frozenset((v.kind, v.process, v.event or "-") for v in verdicts if v.kind in kinds)
+
+
+def label(o: Outcome) -> str:
+    """An outcome as tables show it: ``lost FD_READ for W``, ``hang W``."""
+    return f"{o[0]} {o[2]} for {o[1]}" if o[2] != "-" else f"{o[0]} {o[1]}"
+
+
+def _network_int(key: str, value: str) -> int:
+    """``value`` read as the scenario file's ``[network] KEY = value`` is, with its message."""
+    try:
+        parsed: object = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value  # not a TOML value: judged as the text it is
+    try:
+        net = Network.model_validate({key: parsed})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        raise SweepError(
+            f"network.{key}={value}: {error_message(error, ('network', key))}"
+        ) from None
+    return int(getattr(net, key))
+
+
 def _outcomes(plan: Plan, profile: str, seed: int) -> frozenset[Outcome]:
-    res = run_plan(replace(plan, seed=seed), profile)
-    return frozenset(
-        (v.kind, v.process, v.event or "-") for v in res.verdicts if v.kind in OUTCOMES
-    )
+    return outcomes_of(run_plan(replace(plan, seed=seed), profile).verdicts)
 
 
 def run_batch(plan: Plan, profile: str, seeds: Sequence[int]) -> list[frozenset[Outcome]]:
@@ -174,10 +201,9 @@ class SweepResult:
             for o in self.outcomes():
                 p, low, high = row.probability(o)
                 seed = row.example.get(o)
-                label = f"{o[0]} {o[2]} for {o[1]}" if o[2] != "-" else f"{o[0]} {o[1]}"
                 value = row.value if first else ""
                 lines.append(
-                    f"{value:<22} {label:<32} {p:>6.3f}  [{low:.3f}, {high:.3f}]  "
+                    f"{value:<22} {label(o):<32} {p:>6.3f}  [{low:.3f}, {high:.3f}]  "
                     f"{seed if seed is not None else '-'}"
                 )
                 first = False
@@ -220,13 +246,12 @@ class SweepResult:
                 [y - e[1] for y, e in zip(ys, est, strict=True)],
                 [e[2] - y for y, e in zip(ys, est, strict=True)],
             ]
-            label = f"{o[0]} {o[2]} for {o[1]}" if o[2] != "-" else f"{o[0]} {o[1]}"
             ax.errorbar(
                 xs,
                 ys,
                 yerr=err,
                 capsize=3,
-                label=label,
+                label=label(o),
                 # outcomes of one race coincide: a marker and dash of its own keeps each seen
                 marker=_MARKERS[n % len(_MARKERS)],
                 linestyle=_DASHES[n % len(_DASHES)],
@@ -245,7 +270,7 @@ class SweepResult:
         return fig
 
 
-class _Serial(Executor):
+class Serial(Executor):
     """Runs each task at once in this process (the default executor)."""
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
@@ -315,12 +340,17 @@ def sweep(
     base = to_plan(scenario)
     prof = profile or base.profile
     first = base.seed if seed is None else seed
+    if first + runs > SEED_END:
+        raise SweepError(
+            f"seeds {first}..{first + runs - 1}: a seed is at most 2^64-1; "
+            f"start at {SEED_END - runs} or lower"
+        )
     seeds = list(range(first, first + runs))
     if vary and not vary[1]:
         raise SweepError(f"{vary[0]}: no values to vary it over")
     values: Sequence[str | None] = list(vary[1]) if vary else [None]
     plans = [set_parameter(base, vary[0], v) if vary and v is not None else base for v in values]
-    pool = executor or _Serial()
+    pool = executor or Serial()
     bar = _Progress(runs * len(plans), progress)
     futures = [
         [pool.submit(run_batch, plan, prof, seeds[i : i + BATCH]) for i in range(0, runs, BATCH)]

@@ -6,6 +6,7 @@ traces are exact and identical across platforms.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -28,8 +29,25 @@ def parse_time(text: object, *, allow_relative: bool = False) -> tuple[int, bool
     """Parse ``"250us"``, ``"1.5ms"``, ``"2s"`` (or ``"+1ms"``) into (microseconds, relative).
 
     Fractions finer than a microsecond are rejected rather than rounded, so a
-    scenario means exactly what it says.
+    scenario means exactly what it says. Loading reads each step's time three times
+    (validation, the step-order check, the plan), and a long file repeats a few times many
+    times over: answers are remembered, up to ``_REMEMBERED`` texts.
     """
+    if type(text) is str:
+        return _parse_text(text, allow_relative)
+    return _parse_time(text, allow_relative)
+
+
+#: Time texts whose value ``parse_time`` remembers.
+_REMEMBERED = 1 << 16
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _parse_text(text: str, allow_relative: bool) -> tuple[int, bool]:
+    return _parse_time(text, allow_relative)
+
+
+def _parse_time(text: object, allow_relative: bool) -> tuple[int, bool]:
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise TimeError(f'expected a time such as "1ms", got {type(text).__name__}')
     if isinstance(text, (int, float)):

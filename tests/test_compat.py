@@ -73,3 +73,43 @@ def test_a_chooser_orders_the_events_of_one_instant_and_only_those() -> None:
     env.run()
     assert seen == ["c", "b", "a", "d"]  # always the last of what is due at 5
     assert asked == [(5, 3), (5, 2)]  # asked again for what is left at 5, never at 7 alone
+
+
+def _log(env: simpy.Environment, seen: list[tuple[str, int]], name: str) -> None:
+    seen.append((name, int(env.now)))
+
+
+def test_a_floating_event_may_be_overtaken_within_its_window_and_then_runs_later() -> None:
+    seen: list[tuple[str, int]] = []
+    offered: list[list[int]] = []
+
+    def overtake(t: int, due: list[simpy.Event]) -> int:
+        offered.append(list(env.offered_at))
+        return len(due) - 1
+
+    env = ChoosingEnvironment(overtake)
+    env.float(Callback(env, 5, _log, (env, seen, "f")), 10)  # due at 5, as late as 15
+    Callback(env, 9, _log, (env, seen, "x"))
+    Callback(env, 20, _log, (env, seen, "y"))  # beyond f's window: never before it
+    env.run()
+    assert seen == [("x", 9), ("f", 9), ("y", 20)]
+    assert offered == [[5, 9]]  # y was never a candidate while f was pending
+
+
+def test_a_floating_event_is_due_at_its_earliest_time_by_default() -> None:
+    seen: list[tuple[str, int]] = []
+    env = ChoosingEnvironment(lambda t, due: 0)
+    env.float(Callback(env, 5, _log, (env, seen, "f")), 10)
+    Callback(env, 9, _log, (env, seen, "x"))
+    env.run()
+    assert seen == [("f", 5), ("x", 9)]
+
+
+def test_an_event_after_another_is_no_candidate_while_that_one_is_pending() -> None:
+    seen: list[tuple[str, int]] = []
+    env = ChoosingEnvironment(lambda t, due: len(due) - 1)
+    first = Callback(env, 5, _log, (env, seen, "first"))
+    env.float(Callback(env, 5, _log, (env, seen, "second")), 0, first)
+    Callback(env, 5, _log, (env, seen, "other"))
+    env.run()
+    assert seen.index(("first", 5)) < seen.index(("second", 5))

@@ -131,8 +131,9 @@ def test_a_sweep_without_a_parameter_replays_the_scenario_as_written() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("network.recv_buffer", "0", "a buffer is 1 to 2147483648 bytes"),
-        ("network.send_buffer", "-5", "a buffer is 1 to 2147483648 bytes"),
+        ("network.recv_buffer", "0", "must be at least 1, got 0"),
+        ("network.send_buffer", "-5", "must be at least 1, got -5"),
+        ("network.send_buffer", str(2**40), f"must be at most 2147483648, got {2**40}"),
         ("seed", str(2**64), "a seed is an integer from 0 to 2"),
         ("seed", "-1", "a seed is an integer from 0 to 2"),
         ("network.latency", "-1us", "negative"),

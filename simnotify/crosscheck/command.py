@@ -13,16 +13,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ..engine.world import SimulationLimitError
-from ..plan import Plan
 from ..profiles import PROFILES, WINE_EVIDENCE, get_profile
-from ..scenario import ScenarioError, build, load
-from .check import CLASSES, UNEXPLAINED, FileReport, compare_transcript, crosscheck_plan, script_for
 from .script import SETTLE_MS
-from .transcript import TranscriptError, check_matches, decode_transcript, parse_transcript
-from .wine import Wine, WineUnavailable, build_interpreter, wine_session
+
+# the rest is imported when the command runs, so ``simnotify --help`` starts quickly
+if TYPE_CHECKING:
+    from ..plan import Plan
+    from .check import FileReport
+    from .wine import Wine
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 #: The real implementations a cross-check can run on (a transcript stands for any other).
@@ -84,6 +84,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _load(paths: list[str]) -> list[Plan]:
+    from ..scenario import ScenarioError, build, load
+
     plans, problems = [], []
     for path in paths:
         try:
@@ -103,6 +105,9 @@ def _load(paths: list[str]) -> list[Plan]:
 
 def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
     """Cross-check scenario files; see the module docstring for the exit codes."""
+    from ..engine.world import SimulationLimitError
+    from .wine import WineUnavailable
+
     try:
         return _crosscheck(args, out)
     except _BadInput as exc:
@@ -117,6 +122,9 @@ def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _crosscheck(args: argparse.Namespace, out: TextIO) -> int:
+    from .check import crosscheck_plan
+    from .wine import build_interpreter
+
     if args.settle < 0:
         raise _BadInput(f"--settle {args.settle}: must be 0 or more milliseconds")
     if not args.files and not args.build_interp:
@@ -151,11 +159,16 @@ def _crosscheck(args: argparse.Namespace, out: TextIO) -> int:
 
 @contextmanager
 def _wine() -> Iterator[Wine]:
+    from .wine import wine_session
+
     with wine_session() as wine:
         yield wine
 
 
 def _from_transcript(plan: Plan, args: argparse.Namespace) -> FileReport:
+    from .check import compare_transcript, script_for
+    from .transcript import TranscriptError, check_matches, decode_transcript, parse_transcript
+
     path = args.transcript
     try:
         text = decode_transcript(Path(path).read_bytes())
@@ -176,6 +189,8 @@ def _from_transcript(plan: Plan, args: argparse.Namespace) -> FileReport:
 
 
 def _record(plans: list[Plan], args: argparse.Namespace, out: TextIO) -> int:
+    from .check import script_for
+
     profile = get_profile(args.profile)
     scripts = [(plan, script_for(plan, profile, args.settle)) for plan in plans]
     if args.output is None:
@@ -213,6 +228,8 @@ def _print_report(report: FileReport, out: TextIO) -> None:
 
 
 def _print_total(reports: list[FileReport], out: TextIO) -> None:
+    from .check import CLASSES, UNEXPLAINED
+
     compared = sum(r.compared for r in reports)
     agreed = sum(r.agreed for r in reports)
     counts = ", ".join(f"{sum(r.count(k) for r in reports)} {k}" for k in CLASSES)

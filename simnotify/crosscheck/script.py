@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..plan import Plan
 from ..trace import Reason, TraceRecord
 from ..winsock import EVENT_NAMES, POLL_REQUESTS
+
+if TYPE_CHECKING:
+    from ..plan import Plan
 
 SCRIPT_MAGIC = "simnotify-crosscheck-script 1"
 #: Milliseconds to wait before an observation that follows an action.

@@ -66,12 +66,16 @@ class Network:
         src.last_arrival = at
         Callback(self.env, at - now, fn, args)
 
+    def _later(self, fn: Any, args: tuple[Any, ...]) -> None:
+        """``fn(*args)`` after one latency (a segment that keeps no order with others)."""
+        Callback(self.env, self.latency, fn, args)
+
     # -- connection setup --------------------------------------------------------
 
     def connect(self, client: UnderlyingSocket, listener: UnderlyingSocket | None) -> None:
         """Start a TCP connect; ``listener`` None means the peer refuses."""
         client.state = State.CONNECTING
-        Callback(self.env, self.latency, self._syn_arrival, (client, listener))
+        self._later(self._syn_arrival, (client, listener))
 
     def _syn_arrival(self, client: UnderlyingSocket, listener: UnderlyingSocket | None) -> None:
         if (
@@ -80,7 +84,7 @@ class Network:
             or listener.state != State.LISTENING
             or len(listener.accq) >= listener.backlog
         ):
-            Callback(self.env, self.latency, self._connect_done, (client, None))
+            self._later(self._connect_done, (client, None))
             return
         server = self.table.new()
         server.state = State.CONNECTED
@@ -90,7 +94,7 @@ class Network:
         why = Reason.CONNECTION_REQUEST
         n.raise_(listener, ACCEPT, 0, n.occur(listener, ACCEPT, why, None, {"from": client.id}))
         self.table.wake(listener)
-        Callback(self.env, self.latency, self._connect_done, (client, server))
+        self._later(self._connect_done, (client, server))
 
     def _connect_done(self, client: UnderlyingSocket, server: UnderlyingSocket | None) -> None:
         n = self.notifier
@@ -209,7 +213,7 @@ class Network:
         if src is None or src.update_pending or not (src.sndq or src.fin_pending):
             return
         src.update_pending = True
-        Callback(self.env, self.latency, self._window_update, (src,))
+        self._later(self._window_update, (src,))
 
     def _window_update(self, src: UnderlyingSocket) -> None:
         src.update_pending = False

@@ -126,6 +126,7 @@ class SimProcess:
         self.current: Call | None = None  # the call it is blocked in, if any
         self.received = 0
         self._wake: simpy.Event | None = None
+        self.sim: simpy.Process | None = None  # its simpy process, once started
 
     # -- objects ------------------------------------------------------------------
 
@@ -202,7 +203,7 @@ class SimProcess:
 
     def start(self) -> None:
         """Register the main loop with the simulation."""
-        self.host.env.process(self._main())
+        self.sim = self.host.env.process(self._main())
 
     def _main(self) -> Gen:
         host = self.host

@@ -18,6 +18,7 @@ from ..profiles import Profile
 from ..trace import Observer, Reason
 from ..winsock import ACCEPT, BIT_NAMES, CLOSE, CONNECT, OOB, READ, WRITE
 from .calls import Api, Outcome
+from .choice import ChoiceFeeder, FloatingNetwork
 from .compat import Chooser, ChoosingEnvironment, Environment
 from .network import Network
 from .notify import Notifier
@@ -62,7 +63,11 @@ class World:
         self.totals = Totals()
         self.probe = probe
         self.notifier = Notifier(self.tracer, profile, probe)
-        self.network = Network(self.env, self.notifier, self.table, self.totals, net, self.rng)
+        # with a chooser, steps and segments are events of their own that may float
+        network, feeder = (
+            (Network, StepFeeder) if choose is None else (FloatingNetwork, ChoiceFeeder)
+        )
+        self.network = network(self.env, self.notifier, self.table, self.totals, net, self.rng)
         self.processes: dict[str, SimProcess] = {}
         self.api = Api(
             self.env,
@@ -76,7 +81,7 @@ class World:
             self.processes,
             probe,
         )
-        self.feeder = StepFeeder(self.env, plan, self.processes, self.rng)
+        self.feeder = feeder(self.env, plan, self.processes, self.rng)
         for p in plan.processes:
             self.processes[p.name] = SimProcess(self, p)
         self._expect = expect

@@ -6,10 +6,12 @@ shapes plan.py documents, and every line number travels along for messages.
 
 from __future__ import annotations
 
-from functools import reduce
+from collections.abc import Callable
+from functools import cache, reduce
 from operator import or_
 from typing import Any
 
+from ..gcpause import collector_paused
 from ..plan import (
     ANY_PROFILE,
     Call,
@@ -30,6 +32,8 @@ from .fields import per_profile, split_endpoint
 from .load import DEFAULT_LIMITS
 from .model import CallModel, Process, Scenario
 
+#: A path's line in the source file.
+_Lines = Callable[[Path], int]
 #: Model fields that describe the call rather than being its arguments.
 _NOT_ARGS = frozenset({"call", "expect", "id", "at", "process", "jitter"})
 #: File keys whose canonical argument name differs (plan.py's table).
@@ -43,12 +47,19 @@ _ARG_NAMES = {
 
 
 def build(scenario: Scenario) -> Plan:
-    """Compile a scenario; raises ``ScenarioError`` if its cross-references do not hold."""
+    """Compile a scenario; raises ``ScenarioError`` if its cross-references do not hold.
+    (The cycle collector rests meanwhile, as it does while loading.)"""
+    with collector_paused():
+        return _build(scenario)
+
+
+def _build(scenario: Scenario) -> Plan:
     if not scenario._checked:
         problems = check(scenario, DEFAULT_LIMITS.max_problems)
         if problems:
             raise ScenarioError(problems)
     sc = scenario
+    line = sc.line_finder()  # once: the scenario's own ``line`` costs a lookup per call
     network = NetworkPlan(
         latency_us=_us(sc.network.latency),
         ipc_delay_us=_us(sc.network.ipc_delay),
@@ -62,19 +73,19 @@ def build(scenario: Scenario) -> Plan:
     return Plan(
         name=sc.name,
         until_us=_us(sc.until),
-        processes=tuple(_process(sc, name, process) for name, process in sc.processes.items()),
+        processes=tuple(_process(line, name, process) for name, process in sc.processes.items()),
         steps=tuple(
             Step(
                 times[i],
                 sc.steps[i].process,
-                _call(sc, sc.steps[i], ("steps", i)),
+                _call(line, sc.steps[i], ("steps", i)),
                 _jitter(sc.steps[i].jitter),
             )
             for i in order
         ),
         connections=tuple(
             ConnectionPlan(
-                split_endpoint(c.client), split_endpoint(c.server), sc.line(("connection", i))
+                split_endpoint(c.client), split_endpoint(c.server), line(("connection", i))
             )
             for i, c in enumerate(sc.connection)
         ),
@@ -87,7 +98,7 @@ def build(scenario: Scenario) -> Plan:
                 socket=split_endpoint(o.socket) if o.socket is not None else None,
                 profile=o.profile,
                 count=o.count,
-                line=sc.line(("expect", i)),
+                line=line(("expect", i)),
             )
             for i, o in enumerate(sc.expect)
         ),
@@ -107,10 +118,10 @@ def _us(text: str) -> int:
     return parse_time(text)[0]
 
 
-def _process(sc: Scenario, name: str, process: Process) -> ProcessPlan:
+def _process(line: _Lines, name: str, process: Process) -> ProcessPlan:
     handle_time = None if process.handle_time is None else _us(process.handle_time)
     handlers = {
-        key: tuple(_call(sc, c, ("processes", name, "on", key, j)) for j, c in enumerate(calls))
+        key: tuple(_call(line, c, ("processes", name, "on", key, j)) for j, c in enumerate(calls))
         for key, calls in process.on.items()
     }
     sets = process.select
@@ -118,17 +129,24 @@ def _process(sc: Scenario, name: str, process: Process) -> ProcessPlan:
         (tuple(sets.read), tuple(sets.write), tuple(sets.except_)) if sets else ((), (), ())
     )
     return ProcessPlan(
-        name, process.loop, handle_time, handlers, sc.line(("processes", name)), select_sets
+        name, process.loop, handle_time, handlers, line(("processes", name)), select_sets
     )
 
 
-def _call(sc: Scenario, call: CallModel, path: Path) -> Call:
+@cache
+def _arg_fields(model: type[CallModel]) -> tuple[tuple[str, str], ...]:
+    """(attribute, file key) of each field of a call model that is an argument."""
+    return tuple(
+        (field_name, field.alias or field_name)
+        for field_name, field in model.model_fields.items()
+        if (field.alias or field_name) not in _NOT_ARGS
+    )
+
+
+def _call(line: _Lines, call: CallModel, path: Path) -> Call:
     name: str = call.call  # type: ignore[attr-defined]  # every concrete call model has it
     args: dict[str, Any] = {}
-    for field_name, field in type(call).model_fields.items():
-        key = field.alias or field_name
-        if key in _NOT_ARGS:
-            continue
+    for field_name, key in _arg_fields(type(call)):
         value = getattr(call, field_name)
         if key == "events" and name == "WSAWaitForMultipleEvents":
             args["handles"] = tuple(value)
@@ -146,8 +164,8 @@ def _call(sc: Scenario, call: CallModel, path: Path) -> Call:
     if call.expect is not None:
         given: Any = call.expect
         by_profile: dict[str, Any] = given if per_profile(given) else {ANY_PROFILE: given}
-        expect = Expect({p: _copy(v) for p, v in by_profile.items()}, sc.line((*path, "expect")))
-    return Call(name, args, sc.line(path), expect, call.id)
+        expect = Expect({p: _copy(v) for p, v in by_profile.items()}, line((*path, "expect")))
+    return Call(name, args, line(path), expect, call.id)
 
 
 def _arg(key: str, value: Any) -> Any:

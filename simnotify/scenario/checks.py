@@ -93,18 +93,19 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@dataclass(slots=True)
 class _Site:
-    """One call as written: where it is, which process makes it, whether in a handler."""
+    """One call as written: where it is, which process makes it, whether in a handler,
+    and which call it is (``None`` when that is not a string)."""
 
-    path: Path
-    process: str | None
-    call: dict[str, Any]
-    handler: bool
+    __slots__ = ("call", "handler", "name", "path", "process")
 
-    @property
-    def name(self) -> str | None:
-        return _str(self.call.get("call"))
+    def __init__(self, path: Path, process: str | None, call: dict[str, Any], handler: bool):
+        self.path = path
+        self.process = process
+        self.call = call
+        self.handler = handler
+        name = call.get("call")
+        self.name = name if isinstance(name, str) else None
 
 
 def _sites(raw: Mapping[str, Any]) -> list[_Site]:
@@ -138,15 +139,24 @@ class _Names:
     made: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     #: processes that get a duplicate whose name only the run knows (a handler's default)
     any_from: dict[str, set[str]] = field(default_factory=dict)
+    #: ``known`` once made: every use of a name asks, and the answer never changes
+    _known: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     def add(self, process: str, kind: str, name: str) -> None:
         self.made.setdefault((process, kind), set()).add(name)
 
     def known(self, process: str, kind: str) -> set[str]:
-        names = set(self.made.get((process, kind), ()))
-        if kind in ("descriptor", "protocol info"):
-            for source in self.any_from.get(process, ()):
+        """Every name of this kind the process can have (once all ``add`` calls are done)."""
+        names = self._known.get((process, kind))
+        if names is not None:
+            return names
+        names = self.made.get((process, kind), set())
+        sources = self.any_from.get(process, ()) if kind in ("descriptor", "protocol info") else ()
+        if sources:
+            names = set(names)
+            for source in sources:
                 names |= self.made.get((source, "descriptor"), set())
+        self._known[(process, kind)] = names
         return names
 
     def creates(self, process: str, kind: str, name: str) -> bool:
@@ -247,24 +257,25 @@ def _hint(name: str, known: set[str]) -> str:
 
 
 def _uses(site: _Site, names: _Names) -> Found:
-    assert site.process is not None and site.name is not None
+    process = site.process
+    assert process is not None and site.name is not None
     for key, kind in _USES.get(site.name, ()):
         value = site.call.get(key, _DEFAULTS.get((site.name, key)))
         if isinstance(value, list):
             for j, item in enumerate(value):
                 if isinstance(item, str):
-                    yield from _never_created((*site.path, key, j), kind, item, site.process, names)
-        elif isinstance(value, str):
-            yield from _never_created((*site.path, key), kind, value, site.process, names)
+                    yield from _never_created((*site.path, key, j), kind, item, process, names)
+        elif isinstance(value, str) and not names.creates(process, kind, value):
+            yield from _never_created((*site.path, key), kind, value, process, names)
 
 
 def _calls(sites: list[_Site], processes: Mapping[str, object], names: _Names) -> Found:
     ids: dict[str, Path] = {}
     for site in sites:
         call = site.call
-        if not site.handler:
+        if not site.handler and site.process not in processes:
             yield from _process((*site.path, "process"), call.get("process"), processes)
-        if site.process in processes and site.name is not None:
+        if site.process in processes and site.name in _USES:
             yield from _uses(site, names)
         if site.name == "connect":
             yield from _endpoint_process((*site.path, "to"), call.get("to"), processes)

@@ -6,8 +6,10 @@ come from users and from the internet, and a traceback helps neither.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,9 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..gcpause import collector_paused
 from .checks import check_raw
 from .errors import Problem, ScenarioError, format_path, merged, sorted_problems
-from .locate import LineMap
+from .locate import LineMap, Nesting
 from .messages import error_message, error_path
 from .model import Scenario
 
@@ -26,6 +29,9 @@ _TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
 _LONG_NUMBER = re.compile(r"[0-9_]{4000,}")
 #: A long key that tomllib quotes back ("cannot declare ('processes', 'aaa...') twice").
 _LONG_QUOTED = re.compile(r"'[^'\n]{60,}'")
+#: Nesting deeper than any scenario needs (about eight levels), and far less than the
+#: depth at which the TOML parser runs out of stack: where a too-deep file is reported.
+TOO_DEEP = 100
 _KEY_AT_LINE_START = re.compile(r"[ \t]*([A-Za-z0-9_.\- \t]{1,60}?)[ \t]*=")
 
 
@@ -55,18 +61,60 @@ def load(path: str | os.PathLike[str], limits: LoadLimits = DEFAULT_LIMITS) -> S
     ``FileNotFoundError``) when the file cannot be read at all.
     """
     source = os.fspath(path)
-    with open(source, "rb") as f:
-        size = os.fstat(f.fileno()).st_size  # 0 for pipes and devices: then read to see
-        if size > limits.max_file_bytes:
-            raise _too_large(source, limits, size)
-        data = f.read(limits.max_file_bytes + 1)
-    return loads(data, source=source, limits=limits)
+    return loads(_read(source, limits), source=source, limits=limits)
+
+
+#: Bytes read at a time: a file of NUL bytes (a huge sparse file, ``/dev/zero``) is not
+#: read on past the first piece that shows it is no text.
+_PIECE = 1 << 20
+
+
+def _read(source: str, limits: LoadLimits) -> bytes:
+    """The file's bytes, at most ``max_file_bytes + 1`` of them, ending after the first NUL.
+
+    Opened without blocking, so a FIFO with no writer reads as empty instead of waiting
+    forever in ``open``; reads then block as usual, for a pipe that has a writer.
+    """
+    fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb", buffering=0) as f:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), source)
+        if info.st_size > limits.max_file_bytes:  # 0 for pipes and devices: then read to see
+            raise _too_large(source, limits, info.st_size)
+        if not stat.S_ISREG(info.st_mode):
+            os.set_blocking(fd, True)
+        pieces: list[bytes] = []
+        left = limits.max_file_bytes + 1
+        while left > 0:
+            piece = f.read(min(_PIECE, left))
+            if not piece:
+                break
+            nul = piece.find(0)
+            if nul >= 0:  # never valid TOML: what came before it is all a message needs
+                pieces.append(piece[: nul + 1])
+                break
+            pieces.append(piece)
+            left -= len(piece)
+    try:
+        return b"".join(pieces)
+    except MemoryError:
+        raise _fail(source, 1, "file is too large to hold in memory") from None
 
 
 def loads(
     text: str | bytes, source: str = "<string>", limits: LoadLimits = DEFAULT_LIMITS
 ) -> Scenario:
-    """Validate scenario text (or the bytes of a file); raises ``ScenarioError``."""
+    """Validate scenario text (or the bytes of a file); raises ``ScenarioError``.
+
+    The cycle collector rests meanwhile: a long file is hundreds of thousands of
+    long-lived dicts and models, which it would walk again and again as they age, for
+    nothing (loading makes no reference cycles)."""
+    with collector_paused():
+        return _loads(text, source, limits)
+
+
+def _loads(text: str | bytes, source: str, limits: LoadLimits) -> Scenario:
     text = _decode(text, source, limits)
     raw = _parse(text, source)
     problems = _over_limits(raw, text, source, limits)
@@ -111,6 +159,7 @@ def _decode(text: str | bytes, source: str, limits: LoadLimits) -> str:
     try:
         if isinstance(text, bytes):
             return text.decode("utf-8-sig")
+        text = text.removeprefix("\ufeff")  # as the bytes of a file may start
         if len(text.encode("utf-8")) > limits.max_file_bytes:
             raise _too_large(source, limits)
     except (UnicodeDecodeError, UnicodeEncodeError) as exc:
@@ -136,16 +185,33 @@ def _parse(text: str, source: str) -> dict[str, Any]:
             line, column = int(position.group(1)), int(position.group(2))
             message = f"{message[: position.start()]} (column {column})"
         hint = _syntax_hint(str(exc), text, line, column)
+        if "(at end of document)" in str(exc):
+            line, hint = _at_end(text, line, hint)
         message = _TOML_AT_END.sub(" (at end of file)", message)
         message = _LONG_QUOTED.sub(lambda m: f"{m.group()[:60]}…'", message)
         message = f"TOML syntax: {message[:1].lower()}{message[1:]}{hint}"
         raise _fail(source, line, message) from None
     except RecursionError:
-        raise _fail(source, 1, "arrays or tables are nested too deeply") from None
+        line = Nesting(text, TOO_DEEP).deep_line or 1
+        raise _fail(
+            source, line, f"arrays or tables are nested more than {TOO_DEEP} deep here"
+        ) from None
     except ValueError:  # int() refuses numbers with thousands of digits
         long = _LONG_NUMBER.search(text)
         line = text.count("\n", 0, long.start()) + 1 if long is not None else 1
         raise _fail(source, line, "a number has too many digits") from None
+
+
+def _at_end(text: str, line: int, hint: str) -> tuple[int, str]:
+    """A file that ends inside something: the line where it opened, and what to close."""
+    nesting = Nesting(text, TOO_DEEP)
+    if nesting.string is not None:
+        start, quote = nesting.string
+        return start, f"; the string opened with {quote} here is never closed"
+    if nesting.open_lines:
+        opened = nesting.open_lines[-1]
+        return line, f"; the array [ or inline table {{ opened on line {opened} is never closed"
+    return line, hint
 
 
 def _syntax_hint(message: str, text: str, line: int, column: int = 0) -> str:

@@ -35,25 +35,40 @@ _SIMPLE_PAIR = re.compile(
     r"""(?:"(?!"")(?:[^"\\\n]|\\.)*+"|'(?!'')[^'\n]*+'|""" + _SCALAR_TEXT + ")"
 )
 
+# An inline table wholly on one line, its values strings, scalars or flat arrays of them:
+# nothing in it is on a line of its own, so the scanner steps over it in one match.
+_ONE_VALUE = r"""(?:"(?:[^"\\\n]|\\.)*+"|'[^'\n]*+'|[^"'{}\[\],\n#]++)"""
+_ONE_LINE_TABLE = re.compile(
+    r"\{(?:[ \t,]++|" + _ONE_VALUE + r"|\[(?:[ \t,]++|" + _ONE_VALUE + r")*+\])*+\}"
+)
+
 
 class LineMap:
-    """Where each key and array element of a TOML text starts (1-based lines)."""
+    """Where each key and array element of a TOML text starts (1-based lines).
 
-    __slots__ = ("_lines", "_until")
+    The text is scanned when a line is first asked for: a file that loads without a
+    problem, as ``check`` reads it, never needs one.
+    """
+
+    __slots__ = ("_lines", "_text", "_until")
 
     def __init__(self, text: str, until: Path | None = None) -> None:
-        """Scan ``text``; with ``until``, stop as soon as that path is found.
+        """Keep ``text`` to scan; with ``until``, the scan stops as soon as that path is
+        found.
 
         A hostile file can be millions of array elements long; the line of one key near
         its top (``steps``, say) should not cost a scan of all of them.
         """
         self._lines: dict[Path, int] = {}
+        self._text: str | None = text
         self._until = until
-        with contextlib.suppress(_Found):
-            _Scanner(text, self).run()
 
     def line(self, path: Sequence[str | int]) -> int:
         """Line of ``path``, or of its nearest existing prefix (1 for none)."""
+        if self._text is not None:
+            text, self._text = self._text, None
+            with contextlib.suppress(_Found):
+                _Scanner(text, self).run()
         key = tuple(path)
         while key:
             found = self._lines.get(key)
@@ -242,6 +257,11 @@ class _Scanner:
         if pos >= len(text) or text[pos] in "\n#":
             return
         ch = text[pos]
+        if ch == "{" and self.out._until is None:
+            table = _ONE_LINE_TABLE.match(text, pos)
+            if table is not None:
+                self.pos = table.end()
+                return
         if ch in "[{":
             self.stack.append(_Frame(ch == "[", path))
             self.pos += 1
@@ -256,3 +276,49 @@ class _Scanner:
         end = match.end() if match is not None and match.end() > pos else pos + 1
         self.line += text.count("\n", pos, end)
         self.pos = end
+
+
+#: What :func:`nesting` walks: strings and comments (skipped whole), brackets, newlines.
+_NESTING_TOKEN = re.compile(
+    "|".join(p.pattern for p in (_ML_BASIC, _ML_LITERAL, _BASIC, _LITERAL, _COMMENT))
+    + r"|[\[\]{}\n]"
+)
+
+
+class Nesting:
+    """Where brackets and strings open in a broken file, for messages that point there.
+
+    ``deep_line`` is the first line where brackets nest more than ``too_deep`` levels;
+    ``open_lines`` the lines of the brackets never closed, outermost first;
+    ``string`` the first string never closed, as ``(line, opening quote)``.
+    """
+
+    __slots__ = ("deep_line", "open_lines", "string")
+
+    def __init__(self, text: str, too_deep: int) -> None:
+        self.deep_line: int | None = None
+        self.open_lines: list[int] = []
+        self.string: tuple[int, str] | None = None
+        line = 1
+        for match in _NESTING_TOKEN.finditer(text):
+            token = match.group()
+            first = token[0]
+            if first == "\n":
+                line += 1
+            elif first in "[{":
+                self.open_lines.append(line)
+                if self.deep_line is None and len(self.open_lines) > too_deep:
+                    self.deep_line = line
+            elif first in "]}":
+                if self.open_lines:
+                    self.open_lines.pop()
+            elif first in "\"'":
+                quote = token[:3] if token.startswith(first * 3) else first
+                closed = len(token) >= 2 * len(quote) and token.endswith(quote)
+                if (
+                    not closed
+                    and self.string is None
+                    and (len(quote) == 3 or match.end() == len(text))
+                ):
+                    self.string = (line, quote)
+                line += token.count("\n")

@@ -6,6 +6,7 @@ Field names are the file's keys, so Python users build scenarios with the same n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import (
@@ -66,7 +67,7 @@ _NETWORK_DEFAULTS = NetworkPlan()
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 # --- calls -------------------------------------------------------------------------------
@@ -545,6 +546,11 @@ class Scenario(_Model):
         """Line of ``path`` in the source file; 0 when the scenario was built in Python."""
         return self._lines.line(path) if self._lines is not None else 0
 
+    def line_finder(self) -> Callable[[Path], int]:
+        """``line`` for many paths: a private attribute costs a lookup per read."""
+        lines = self._lines
+        return lines.line if lines is not None else _no_line
+
     def step_times(self) -> list[int]:
         """Absolute time of each step in file order (``+1ms`` is after the previous step)."""
         times: list[int] = []
@@ -554,3 +560,8 @@ class Scenario(_Model):
             now = now + us if relative else us
             times.append(now)
         return times
+
+
+def _no_line(path: Path) -> int:
+    """The line of anything in a scenario built in Python: none."""
+    return 0
