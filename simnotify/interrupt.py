@@ -64,12 +64,6 @@ def ignore_in_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def message(exc: KeyboardInterrupt) -> str:
-    """One line: that the command was interrupted, and which outputs were not written."""
-    notes = getattr(exc, "__notes__", None) or []
-    return "; ".join(["interrupted", *notes])
-
-
 @contextmanager
 def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """Worker processes that ignore SIGINT and are all gone when the block is left.

@@ -69,6 +69,10 @@ class WSAError(IntEnum):
     WSA_INVALID_PARAMETER = 87
 
 
+#: WSA_MAXIMUM_WAIT_EVENTS (= MAXIMUM_WAIT_OBJECTS): WSAWaitForMultipleEvents takes 1..64
+#: handles, and fails with WSA_INVALID_PARAMETER otherwise (R77).
+WSA_MAXIMUM_WAIT_EVENTS = 64
+
 ERROR_NAMES: dict[int, str] = {int(e): e.name for e in WSAError}
 
 

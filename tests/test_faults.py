@@ -306,3 +306,26 @@ def test_a_huge_sparse_file_under_a_raised_limit_is_not_read_whole(tmp_path: Pat
 def test_a_device_is_refused_quickly(capsys: pytest.CaptureFixture[str], device: str) -> None:
     code, _, err = run_cli(capsys, "check", device, "--max-file-bytes", str(2**40))
     assert code == 2 and err.startswith(f"{device}:")
+
+
+def test_standard_output_on_a_full_disk_is_named() -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*CLI, "run", str(E1)], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    assert (done.returncode, done.stderr) == (
+        2,
+        "standard output: cannot write it: No space left on device\n",
+    )
+
+
+def test_a_streamed_run_stopped_by_the_limit_leaves_no_trace_and_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    trace = tmp_path / "t.jsonl"
+    argv = ["run", str(PING_PONG), "--quiet", "--stream", "--trace", str(trace)]
+    code, _, err = run_cli(capsys, *argv, "--max-happenings", "1000")
+    assert code == 2
+    assert err.startswith(f"{PING_PONG}:")
+    assert err.endswith(f"raise the limit with --max-happenings; {trace} was not written\n")
+    assert leftovers(tmp_path) == []

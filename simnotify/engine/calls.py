@@ -16,6 +16,7 @@ from ..plan import INVALID_SOCKET, Call, Plan
 from ..profiles import NonlastClose, Profile
 from ..trace import Kind, Reason, TraceRecord
 from ..winsock import ACCEPT, BIT_NAMES, OOB, POLL, READ, WRITE, WSAError, error_name, poll_names
+from ..winsock import WSA_MAXIMUM_WAIT_EVENTS as WAIT_MAX
 from .compat import Callback, Environment
 from .network import Network
 from .notify import Notifier
@@ -584,7 +585,7 @@ class Api:
         names: tuple[str, ...] = tuple(call.args.get("handles", ()))
         wait_all = bool(call.args.get("wait_all"))
         duplicates = wait_all and len(set(names)) != len(names)
-        if not 1 <= len(names) <= 64 or (duplicates and self.p.wait_all_rejects_duplicates):
+        if not 1 <= len(names) <= WAIT_MAX or (duplicates and self.p.wait_all_rejects_duplicates):
             return self._fail(proc, call, E.WSA_INVALID_PARAMETER)  # R77
         evs = [proc.event(n) for n in names]
         if any(ev.closed for ev in evs):
@@ -612,6 +613,15 @@ class Api:
         self._emit(
             CALL, proc.name, None, None, None, None, None, None, None, None, WAIT, args
         ).result = index
+
+    def loop_wait_failed(self, proc: SimProcess, count: int) -> None:
+        """Trace an events loop's wait on more event objects than one wait takes: it fails
+        with WSA_INVALID_PARAMETER (R77). The record gives their number, not their names,
+        so it stays small however many there are."""
+        self._emit(
+            CALL, proc.name, None, None, None, None, None, None, None,
+            error_name(E.WSA_INVALID_PARAMETER), WAIT, {"events": count},
+        )  # fmt: skip
 
     def loop_enumerate(
         self, proc: SimProcess, ev: EventObject, booked: dict[Descriptor, EventObject]

@@ -17,6 +17,7 @@ from simpy.events import Event
 from ..plan import INVALID_EVENT, PROTOCOL_INFO, SELECT_HANDLERS, Call, Plan, ProcessPlan, Step
 from ..trace import Kind, Reason, TraceRecord
 from ..winsock import BIT_NAMES
+from ..winsock import WSA_MAXIMUM_WAIT_EVENTS as WAIT_MAX
 from .compat import Callback, Environment
 from .objects import EventObject, Window
 from .probe import Probe
@@ -37,6 +38,8 @@ class Calls(Protocol):
     ) -> Outcome | Blocked: ...
 
     def loop_wait_returned(self, proc: SimProcess, ev: EventObject, index: int) -> None: ...
+
+    def loop_wait_failed(self, proc: SimProcess, count: int) -> None: ...
 
     def loop_enumerate(
         self, proc: SimProcess, ev: EventObject, booked: dict[Descriptor, EventObject]
@@ -114,7 +117,9 @@ class SimProcess:
         self.windows: dict[str, Window] = {}
         self.messages: deque[Message] = deque()
         self.events: dict[str, EventObject] = {}
-        self.event_list: list[EventObject] = []
+        #: its open event objects in creation order (a dict as an ordered set: a close
+        #: takes one out in constant time, however many a hostile file makes)
+        self.event_list: dict[EventObject, None] = {}
         self._wait_data: tuple[list[EventObject], dict[str, Any]] | None = None  # _waits()
         self.infos: list[ProtocolInfo] = []
         self.infos_pending: deque[ProtocolInfo] = deque()
@@ -153,13 +158,14 @@ class SimProcess:
         """WSACreateEvent: a new handle; the name now refers to it."""
         ev = EventObject(name, self)
         self.events[name] = ev
-        self.event_list.append(ev)
+        self.event_list[ev] = None
         self._wait_data = None
         return ev
 
     def close_event(self, ev: EventObject) -> None:
         """WSACloseEvent, or the process exiting: the handle is gone."""
         ev.closed = True
+        self.event_list.pop(ev, None)
         self._wait_data = None
 
     def new_descriptor(self, base: str, sock: UnderlyingSocket, ctx: Ctx) -> Descriptor:
@@ -238,7 +244,7 @@ class SimProcess:
                     if calls:
                         yield from self._run_calls(calls, Ctx(default=msg.wparam, handler=True))
                     continue
-                if self.loop == "events":
+                if self.loop == "events" and len(self.event_list) <= WAIT_MAX:
                     ev = self._signalled_event()
                     if ev is not None:
                         self.waiting = None
@@ -285,11 +291,20 @@ class SimProcess:
         made again only when an event object is created or closed."""
         waits = self._wait_data
         if waits is None:
-            live = [ev for ev in self.event_list if not ev.closed]
+            live = list(self.event_list)
             waits = self._wait_data = (live, {"handles": [ev.name for ev in live]})
         return waits
 
     def _block_events(self) -> None:
+        count = len(self.event_list)
+        if count > WAIT_MAX:
+            # WSAWaitForMultipleEvents takes at most 64 handles (R77): the loop's wait
+            # fails, once, and the loop waits for one to close (as with none, below)
+            key = ("loop", count)
+            if self.waiting is None or self._waiting_key != key:
+                self.host.api.loop_wait_failed(self, count)
+            self._block(key, Reason.TOO_MANY_EVENTS, "WSAWaitForMultipleEvents", None, None)
+            return
         live, data = self._waits()
         if live:
             key = ("loop", *data["handles"])
@@ -307,7 +322,7 @@ class SimProcess:
 
     def _signalled_event(self) -> EventObject | None:
         for ev in self.event_list:
-            if ev.signalled and not ev.closed:
+            if ev.signalled:
                 return ev
         return None
 
@@ -411,7 +426,7 @@ class SimProcess:
                 api.close_descriptor(self, d, cause, abortive=False)
         for w in self.windows.values():
             self.destroy_window(w, cause)
-        for ev in self.event_list:
+        for ev in list(self.event_list):
             self.close_event(ev)
         for info in self.infos:  # imported or not: an exited target's infos let go (semantics 2)
             api.drop_info(info, cause)

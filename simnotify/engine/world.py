@@ -134,7 +134,10 @@ class World:
             name
             for name, p in self.processes.items()
             if (w := p.waiting) is not None
-            and (w.reason in NOTIFIED_WAITS or w.call == "WSAWaitForMultipleEvents")
+            and (
+                w.reason in NOTIFIED_WAITS
+                or (w.reason is Reason.IN_CALL and w.call == "WSAWaitForMultipleEvents")
+            )
         ]
 
     def run(self) -> None:

@@ -17,7 +17,14 @@ from ..plan import PROTOCOL_INFO, SELECT_HANDLERS
 from ..profiles import PROFILES
 from ..units import TimeError, parse_jitter, parse_time
 from ..verdicts import FINDINGS
-from ..winsock import ERROR_NAMES, EVENT_NAMES, POLL_NAMES, POLL_REQUESTS, V1_BITS
+from ..winsock import (
+    ERROR_NAMES,
+    EVENT_NAMES,
+    POLL_NAMES,
+    POLL_REQUESTS,
+    V1_BITS,
+    WSA_MAXIMUM_WAIT_EVENTS,
+)
 from .errors import describe, did_you_mean, quote, unknown
 
 #: Longest name (process, descriptor, event object, window, id, ...).
@@ -33,7 +40,7 @@ COUNT_MAX = 2**31
 #: Longest list in an inline expectation (messages queued in one window).
 EXPECT_LIST_MAX = 10_000
 #: WSA_MAXIMUM_WAIT_EVENTS: WSAWaitForMultipleEvents takes 1..64 handles.
-WAIT_MAX = 64
+WAIT_MAX = WSA_MAXIMUM_WAIT_EVENTS
 #: FD_SETSIZE: a select set, or a WSAPoll array here, holds at most 64 sockets.
 SET_MAX = 64
 #: SO_LINGER's l_linger is a u_short.
