@@ -227,13 +227,13 @@ class SweepResult:
             return None
 
     def plot(self, outcomes: Iterable[Outcome] | None = None) -> Figure:
-        """Probability (with 95% intervals) of each loss and hang against the parameter."""
+        """Probability (with 95% intervals) of each loss, hang and stall against the parameter."""
         from matplotlib.figure import Figure
 
         chosen = (
             list(outcomes)
             if outcomes is not None
-            else [o for o in self.outcomes() if o[0] in ("lost", "hang")]  # the losses
+            else [o for o in self.outcomes() if o[0] in ("lost", "hang", "stall")]  # losses, waits
         )
         fig = Figure(figsize=(7, 3.5), layout="constrained")
         ax = fig.subplots()

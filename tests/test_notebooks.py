@@ -28,10 +28,11 @@ def test_notebook_executes(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert not errors, errors
 
 
-def test_the_four_notebooks_are_there() -> None:
+def test_the_five_notebooks_are_there() -> None:
     assert [p.stem for p in NOTEBOOKS] == [
         "01-quickstart",
         "02-gallery",
         "03-build-your-own",
         "04-timing-sweeps",
+        "05-explore",
     ]
