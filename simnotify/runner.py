@@ -152,7 +152,7 @@ class Judged:
         ends = _ends(world)
         self.blocked = _blocked(world, ends)
         self.received = _received(world, ends)
-        found = self.oracle.finish(self.blocked)
+        found = self.oracle.finish(self.blocked, world.holds(), world.notified())
         checks = [*self.checks.items, *unreached(world, self.checks.reached)]
         world.detach()
         return found, ends, checks

@@ -51,6 +51,15 @@ KINDS: dict[str, VerdictKind] = {
             "process",
         ),
         VerdictKind(
+            "stall",
+            "an actor still waiting at the end for a notification while a condition it "
+            "registered for already holds, untold since it registered",
+            True,
+            "#e377c2",
+            "P",
+            "process",
+        ),
+        VerdictKind(
             "stale",
             "a notification taken while the registration was not the taker's, or naming a "
             "descriptor it had closed",
@@ -108,6 +117,7 @@ ORDER: tuple[str, ...] = (
     "stale",
     "spurious",
     "hang",
+    "stall",
     "undefined",
     "withdrawn",
 )

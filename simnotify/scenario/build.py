@@ -28,12 +28,12 @@ from ..plan import (
     label,
 )
 from ..units import parse_jitter, parse_time
-from ..winsock import EVENT_NAMES
+from ..winsock import EVENT_NAMES, POLL_REQUESTS
 from .checks import check
 from .errors import Path, ScenarioError
-from .fields import split_endpoint
+from .fields import per_profile, split_endpoint
 from .load import DEFAULT_LIMITS
-from .model import CallModel, Outcome, Process, Scenario
+from .model import CallModel, Outcome, Process, Scenario, Thread
 
 #: A path's line in the source file.
 _Lines = Callable[[Path], int]
@@ -149,13 +149,27 @@ def _process(line: _Lines, name: str, process: Process) -> ProcessPlan:
             _handlers(line, name, thread.on, (*base, "threads", t), t),
             thread.actor,
             line((*base, "threads", t)),
+            _select_sets(thread),
         )
         for t, thread in process.threads.items()
     )
     handlers = _handlers(line, name, process.on, base, MAIN_THREAD)
     return ProcessPlan(
-        name, process.loop, handle_time, handlers, line(base), threads, process.actor
+        name,
+        process.loop,
+        handle_time,
+        handlers,
+        line(base),
+        _select_sets(process),
+        threads,
+        process.actor,
     )
+
+
+def _select_sets(thread: Thread) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """A select loop's sets as the plan holds them."""
+    sets = thread.select
+    return (tuple(sets.read), tuple(sets.write), tuple(sets.except_)) if sets else ((), (), ())
 
 
 def _handlers(
@@ -188,13 +202,20 @@ def _call(
         value = getattr(call, field_name)
         if key == "events" and name == "WSAWaitForMultipleEvents":
             args["handles"] = tuple(value)
+        elif key == "fds":
+            args["fds"] = tuple(
+                (fd.socket, reduce(or_, (POLL_REQUESTS[e] for e in fd.events), 0)) for fd in value
+            )
+        elif key in ("read", "write", "except"):
+            args[key] = tuple(value)
         elif key == "events":
             args["mask"] = reduce(or_, (EVENT_NAMES[e] for e in value), 0)
         else:
             args[_ARG_NAMES.get(key, key)] = _arg(key, value)
     expect = None
     if call.expect is not None:
-        by_profile = call.expect if isinstance(call.expect, dict) else {ANY_PROFILE: call.expect}
+        given: Any = call.expect
+        by_profile: dict[str, Any] = given if per_profile(given) else {ANY_PROFILE: given}
         expect = Expect({p: _copy(v) for p, v in by_profile.items()}, line((*path, "expect")))
     thread = call.thread if running is not None and call.thread not in (None, running) else None
     actor = f"{process}/{call.actor}" if call.actor is not None else None
@@ -220,4 +241,6 @@ def _arg(key: str, value: Any) -> Any:
 
 def _copy(value: Any) -> Any:
     """Expected results as fresh plain lists, so the plan shares nothing with the model."""
+    if isinstance(value, dict):
+        return {k: list(v) for k, v in value.items()}
     return list(value) if isinstance(value, list) else value

@@ -347,7 +347,7 @@ def _connections(raw: Mapping[str, Any], processes: Mapping[str, object]) -> Fou
 def _outcomes(raw: Mapping[str, Any], processes: Mapping[str, object], names: _Names) -> Found:
     for i, outcome in enumerate(_list(raw.get("expect"))):
         table = _dict(outcome)
-        for key in ("process", "hang", "blocked", "undefined"):
+        for key in ("process", "hang", "stall", "blocked", "undefined"):
             yield from _process(("expect", i, key), table.get(key), processes)
             who = _str(table.get(key))
             if who is not None:
