@@ -267,7 +267,17 @@ class SweepResult:
         )
         if chosen:
             ax.legend(fontsize=8)
-        return fig
+        from .plot import shown
+
+        return shown(fig)
+
+    def __str__(self) -> str:
+        return "\n".join(self.table())
+
+    def _repr_html_(self) -> str:
+        from .html import sweep_html
+
+        return sweep_html(self)
 
 
 class Serial(Executor):
@@ -286,12 +296,19 @@ class _Progress:
     """Runs done so far, on stderr: tqdm's bar when installed, else a counter line that
     ends with a newline, so whatever is printed next starts on a line of its own."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, enabled: bool | None) -> None:
+        from .notebook import kernel
+
+        in_notebook = kernel() is not None
+        enabled = in_notebook if enabled is None else enabled
         self.total, self.done, self.enabled = total, 0, enabled
         self.bar: Any = None
         if enabled:
-            try:
-                from tqdm import tqdm
+            try:  # tqdm is optional; in a notebook, its widget form when that works there
+                if in_notebook:
+                    from tqdm.auto import tqdm
+                else:
+                    from tqdm import tqdm
 
                 self.bar = tqdm(total=total, unit="run", file=sys.stderr, leave=False)
             except ImportError:
@@ -318,11 +335,12 @@ def sweep(
     profile: str | None = None,
     executor: Executor | None = None,
     seed: int | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> SweepResult:
     """Run ``runs`` seeded replications per value of one varied parameter.
 
     ``vary`` is ``(KEY, [V1, V2, ...])``, e.g. ``("network.latency", ["50us", "1ms"])``.
+    ``progress`` shows the runs done on stderr (default: in a notebook, yes).
     """
     if runs < 1:
         raise SweepError("runs must be at least 1")
