@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
@@ -305,8 +306,8 @@ class _Progress:
         self.bar: Any = None
         if enabled:
             try:  # tqdm is optional; in a notebook, its widget form when that works there
-                if in_notebook:
-                    from tqdm.auto import tqdm
+                if in_notebook and find_spec("ipywidgets") is not None:
+                    from tqdm.notebook import tqdm
                 else:
                     from tqdm import tqdm
 
