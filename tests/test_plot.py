@@ -155,13 +155,21 @@ def finding_labels(fig: object) -> list[object]:
     return [t for ax in fig.axes for t in ax.texts if (t.get_gid() or "").endswith("-label")]  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_no_two_labels_overprint(path: Path) -> None:
-    fig = sn.compare(sn.load(path)).plot()
-    fig.canvas.draw()
-    boxes = [t.get_window_extent() for t in finding_labels(fig)]
-    for i, a in enumerate(boxes):
-        assert not any(a.overlaps(b) for b in boxes[i + 1 :])
+def test_no_two_labels_overprint() -> None:
+    """Every bundled scenario under both profiles: no finding's label (numbers, HANG, ...)
+    overlaps another once laid out (figures with one label or none have nothing to check)."""
+    checked = 0
+    for path in SCENARIOS:
+        fig = sn.compare(sn.load(path)).plot()
+        labels = finding_labels(fig)
+        if len(labels) < 2:
+            continue
+        fig.canvas.draw()
+        boxes = [t.get_window_extent() for t in labels]
+        for i, a in enumerate(boxes):
+            assert not any(a.overlaps(b) for b in boxes[i + 1 :]), path.stem
+        checked += 1
+    assert checked >= 5
 
 
 def test_losses_at_one_spot_share_one_numbered_label() -> None:
