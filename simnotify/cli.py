@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .console import PipeSafe
-from .interrupt import EXIT_INTERRUPTED, message, process_pool, stop_once
+from .interrupt import EXIT_INTERRUPTED, WorkerLost, process_pool, stop_once
 from .outfile import OutputError, binary_output, text_output
 
 # Each command imports what else it needs when it runs, so ``--help``, ``list`` and
@@ -371,7 +371,14 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     _writable(Path(args.output), PICTURES)
     results = [_run_one(plan, prof) for prof in _profiles(plan, args.profile)]
     _save_plot(results, Path(args.output))
-    print(f"timeline written to {args.output}", file=out)
+    from .plot import MAX_MARKS, thinned
+
+    note = (
+        f" (a long run: marks thinned and intervals merged to about {MAX_MARKS} per lane)"
+        if any(thinned(r) for r in results)
+        else ""
+    )
+    print(f"timeline written to {args.output}{note}", file=out)
     return EXIT_OK
 
 
@@ -385,9 +392,30 @@ def _executor(args: argparse.Namespace, stack: ExitStack) -> Executor | None:
         raise UserError("--jobs and --dask both choose where runs go: give one of them")
     if args.dask is not None:
         return _dask(args.dask, stack)
-    if args.jobs > 1:
-        return stack.enter_context(process_pool(args.jobs))
+    jobs = _jobs(args.jobs)
+    if jobs > 1:
+        return stack.enter_context(process_pool(jobs))
     return None
+
+
+def cpus() -> int:
+    """The processors this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def _jobs(asked: int) -> int:
+    """``--jobs``, capped at the number of CPUs: more workers than processors only add
+    memory (each holds a run) and switching, never speed. The cap is said on stderr."""
+    have = cpus()
+    if asked > have:
+        print(
+            f"simnotify: --jobs {asked} capped at {have}, the number of CPUs here",
+            file=sys.stderr,
+        )
+        return have
+    return asked
 
 
 def _dask(address: str, stack: ExitStack) -> Executor:
@@ -422,8 +450,10 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
                 f"--vary {args.vary}: write KEY=V1,V2,... e.g. network.latency=50us,1ms"
             )
         vary = (key.strip(), [v.strip() for v in values.split(",") if v.strip()])
-    from .sweep import SEED_END
+    from .sweep import MAX_RUNS, SEED_END
 
+    if args.runs > MAX_RUNS:
+        raise UserError(f"--runs {args.runs}: at most {MAX_RUNS:,} runs per value")
     first = plan.seed if args.seed is None else args.seed
     if first + args.runs > SEED_END:
         given = "--seed" if args.seed is not None else f"{plan.source}: seed"
@@ -730,6 +760,11 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _with_notes(text: str, exc: BaseException) -> str:
+    """One line: what stopped the command, then the outputs it did not write."""
+    return "; ".join([text, *getattr(exc, "__notes__", ())])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simnotify`` command."""
     try:
@@ -739,12 +774,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 reconfigure = getattr(console, "reconfigure", None)
                 if reconfigure is not None:
                     reconfigure(errors="backslashreplace")
-            return int(args.func(args, PipeSafe(sys.stdout)))
-    except (UserError, OutputError) as exc:
-        print(str(exc), file=sys.stderr)
+            out = PipeSafe(sys.stdout)
+            code = int(args.func(args, out))
+            out.flush()  # a full disk behind standard output is reported, not lost at exit
+            return code
+    except (UserError, OutputError, WorkerLost) as exc:
+        print(_with_notes(str(exc), exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as exc:
-        print(message(exc), file=sys.stderr)
+        print(_with_notes("interrupted", exc), file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:  # an output file (--trace, --plot, ...) that cannot be written
         print(f"{exc.filename or 'simnotify'}: {exc.strerror or exc}", file=sys.stderr)

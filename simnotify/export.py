@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from .describe import record_text
@@ -153,84 +154,70 @@ def chrome_trace(result: Traced) -> dict[str, Any]:
     chrome://tracing: processes as pids, descriptors, windows and event objects as
     threads, calls as slices, other records as instants, verdicts as instants on their
     process's ``verdicts`` track, ``cause`` links as flows."""
+    head, events = _chrome(result)
+    return {**head, "traceEvents": list(events)}
+
+
+def write_chrome(result: Traced, fh: IO[str]) -> None:
+    """Write :func:`chrome_trace` as JSON, keys sorted: the same run gives the same bytes.
+
+    The events are written one by one as they are made, never all held at once: a long
+    run's export needs memory for a few small entries per record, not for its events."""
+    head, events = _chrome(result)
+    dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+    # the object's keys in sorted order, traceEvents last: the bytes json.dumps would give
+    fh.write(dumps(head)[:-1] + ',"traceEvents":[')
+    first = True
+    for event in events:
+        if not first:
+            fh.write(",")
+        fh.write(dumps(event))
+        first = False
+    fh.write("]}\n")
+
+
+def _chrome(result: Traced) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+    """The header of the Chrome trace and its events in order, made as they are read."""
     trace = result.trace
-    by_seq = {r.seq: r for r in trace}
     blocked = _blocked_calls(trace)
-    track = {r.seq: _thread(r) for r in trace}
+    track = [_thread(r) for r in trace]
     for call_seq, block in blocked.items():
         track[block.seq] = track[call_seq]  # the wait shows on the call's own track
     shown = [v for v in result.verdicts if v.kind != "delivered"]
     first = len(trace)  # verdicts are numbered after the records, for their flows
-    for i, v in enumerate(shown):
-        track[first + i] = (v.process, VERDICTS)
-    ids = _Ids(result, list(track.values()))
+    track += [(v.process, VERDICTS) for v in shown]
+    ids = _Ids(result, track)
 
-    groups: dict[int, list[dict[str, Any]]] = {}
-    keys: dict[int, GroupKey] = {}
-    for rec in trace:
-        proc, thread = track[rec.seq]
-        event: dict[str, Any] = {
-            "name": _name(rec),
-            "cat": str(rec.kind),
-            "ts": rec.t_us,
-            "pid": ids.pid[proc],
-            "tid": ids.tid[(proc, thread)],
-            "args": {**record_dict(rec), "text": record_text(rec)},
-        }
-        dur = 0
-        if rec.kind is Kind.CALL:
-            waited = blocked.get(rec.seq)
-            if waited is not None:
-                event["ts"] = waited.t_us
-                event["args"]["blocked_us"] = rec.t_us - waited.t_us
-            dur = max(1, rec.t_us - event["ts"])
-            event.update(ph="X", dur=dur)
-        else:
-            event.update(ph="i", s="t")
-        groups[rec.seq] = [event]
-        keys[rec.seq] = (event["ts"], -dur if dur > 1 else 0, rec.seq)
-    for i, v in enumerate(shown):
-        seq = first + i
-        proc, thread = track[seq]
-        name = f"{v.kind} {v.event}" if v.event else v.kind
-        fields = {**verdict_fields(v), "seq": seq}
-        groups[seq] = [
-            {
-                "name": name,
-                "cat": v.kind,
-                "ts": v.t_us,
-                "pid": ids.pid[proc],
-                "tid": ids.tid[(proc, thread)],
-                "args": {**fields, "text": v.explanation},
-                "ph": "i",
-                "s": "t",
-            }
-        ]
-        keys[seq] = (v.t_us, 0, seq)
+    def key(seq: int) -> GroupKey:
+        if seq >= first:
+            return (shown[seq - first].t_us, 0, seq)
+        rec = trace[seq]
+        waited = blocked.get(seq)
+        if waited is None:
+            return (rec.t_us, 0, seq)
+        dur = max(1, rec.t_us - waited.t_us)
+        return (waited.t_us, -dur if dur > 1 else 0, seq)
 
+    # flows: per event, the flow steps bound to it, ("s" | "f", flow id, name)
+    steps: dict[int, list[tuple[str, int, str]]] = {}
     flows = 0
-    links = [(rec.seq, rec.cause, str(rec.kind)) for rec in trace if rec.cause is not None]
-    links += [(first + i, v.cause, v.kind) for i, v in enumerate(shown) if v.cause is not None]
-    for seq, cause_seq, kind in links:
-        cause = by_seq.get(cause_seq)
-        if cause is None:
+    links = ((rec.seq, rec.cause, str(rec.kind)) for rec in trace if rec.cause is not None)
+    verdict_links = (
+        (first + i, v.cause, str(v.kind)) for i, v in enumerate(shown) if v.cause is not None
+    )
+    for seq, cause_seq, kind in (*links, *verdict_links):
+        if not 0 <= cause_seq < first:
             continue
+        cause = trace[cause_seq]
         # the arrow runs forward in time: a verdict dated at its occurrence but blamed on
         # a later call starts at the verdict (viewers drop arrows that go back in time)
-        start, finish = sorted((cause.seq, seq), key=keys.__getitem__)
-        flow = {"name": f"{cause.kind} -> {kind}", "cat": "cause", "id": seq}
-        for at, ph in ((start, "s"), (finish, "f")):
-            head = groups[at][0]
-            step = {**flow, "ph": ph, "ts": head["ts"], "pid": head["pid"], "tid": head["tid"]}
-            if ph == "f":
-                step["bp"] = "e"
-            groups[at].append(step)
+        start, finish = sorted((cause.seq, seq), key=key)
+        name = f"{cause.kind} -> {kind}"
+        steps.setdefault(start, []).append(("s", seq, name))
+        steps.setdefault(finish, []).append(("f", seq, name))
         flows += 1
 
-    events = ids.metadata()
-    for seq in sorted(groups, key=keys.__getitem__):
-        events.extend(groups[seq])
-    return {
+    head = {
         "displayTimeUnit": "ms",
         "otherData": {
             "scenario": result.plan.name,
@@ -240,7 +227,60 @@ def chrome_trace(result: Traced) -> dict[str, Any]:
             "verdicts": len(shown),
             "flows": flows,
         },
-        "traceEvents": events,
+    }
+
+    def events() -> Iterator[dict[str, Any]]:
+        yield from ids.metadata()
+        order = sorted(range(first + len(shown)), key=key)
+        for seq in order:
+            proc, thread = track[seq]
+            pid, tid = ids.pid[proc], ids.tid[(proc, thread)]
+            event = (
+                _record_event(trace[seq], blocked)
+                if seq < first
+                else _verdict_event(shown[seq - first], seq)
+            )
+            event["pid"], event["tid"] = pid, tid
+            yield event
+            for ph, flow_id, name in steps.get(seq, ()):
+                step = {"name": name, "cat": "cause", "id": flow_id, "ph": ph}
+                step.update(ts=event["ts"], pid=pid, tid=tid)
+                if ph == "f":
+                    step["bp"] = "e"
+                yield step
+
+    return head, events()
+
+
+def _record_event(rec: TraceRecord, blocked: dict[int, TraceRecord]) -> dict[str, Any]:
+    """A record as a slice (a call, from when it began waiting) or an instant."""
+    event: dict[str, Any] = {
+        "name": _name(rec),
+        "cat": str(rec.kind),
+        "ts": rec.t_us,
+        "args": {**record_dict(rec), "text": record_text(rec)},
+    }
+    if rec.kind is Kind.CALL:
+        waited = blocked.get(rec.seq)
+        if waited is not None:
+            event["ts"] = waited.t_us
+            event["args"]["blocked_us"] = rec.t_us - waited.t_us
+        event.update(ph="X", dur=max(1, rec.t_us - event["ts"]))
+    else:
+        event.update(ph="i", s="t")
+    return event
+
+
+def _verdict_event(v: Verdict, seq: int) -> dict[str, Any]:
+    """A verdict as an instant on its process's verdicts track."""
+    fields = {**verdict_fields(v), "seq": seq}
+    return {
+        "name": f"{v.kind} {v.event}" if v.event else v.kind,
+        "cat": v.kind,
+        "ts": v.t_us,
+        "args": {**fields, "text": v.explanation},
+        "ph": "i",
+        "s": "t",
     }
 
 
@@ -249,13 +289,6 @@ def _name(rec: TraceRecord) -> str:
     if rec.kind is Kind.CALL:
         return rec.call or "call"
     return f"{rec.kind} {rec.event}" if rec.event else str(rec.kind)
-
-
-def write_chrome(result: Traced, fh: IO[str]) -> None:
-    """Write :func:`chrome_trace` as JSON, keys sorted: the same run gives the same bytes."""
-    # dumps, not dump: only the one-shot encoder is the fast C one
-    fh.write(json.dumps(chrome_trace(result), sort_keys=True, separators=(",", ":")))
-    fh.write("\n")
 
 
 def _cell(value: Any) -> str:
@@ -273,16 +306,22 @@ def write_csv(result: Traced, fh: IO[str]) -> None:
     can filter and pivot a run."""
     out = csv.writer(fh)
     out.writerow([*FIELDS, "profile"])
-    for row in to_records(result):
+    for row in _rows(result):  # one at a time: a long run's rows are never all held
         out.writerow([*(_cell(row[name]) for name in FIELDS), result.profile])
 
 
 def to_records(result: Traced) -> list[dict[str, Any]]:
     """The trace as plain dicts with every field, then the verdicts (but delivered ones)
     in the same fields, for scripts that do not import simnotify types."""
-    rows = [record_dict(rec) for rec in result.trace]
-    rows += [verdict_fields(v) for v in result.verdicts if v.kind != "delivered"]
-    return rows
+    return list(_rows(result))
+
+
+def _rows(result: Traced) -> Iterator[dict[str, Any]]:
+    for rec in result.trace:
+        yield record_dict(rec)
+    for v in result.verdicts:
+        if v.kind != "delivered":
+            yield verdict_fields(v)
 
 
 def to_dataframe(result: Traced) -> pd.DataFrame:

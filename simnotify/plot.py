@@ -14,7 +14,7 @@ only; works headless (Agg).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
     from .runs import Traced
 
-#: Beyond this many marks of one kind in one lane, marks are thinned to a density strip.
+#: Beyond this many marks of one kind in one lane, marks are thinned to a density strip;
+#: beyond this many intervals in one lane (registrations, blocked time), intervals closer
+#: than 1/MAX_MARKS of the run are merged. A picture of a long run stays a few MB to draw.
 MAX_MARKS = 400
 #: Findings about occurrences numbered and explained beside the plot; further ones get the
 #: mark only (the report lists them all).
@@ -178,6 +180,93 @@ def _thin(xs: list[float]) -> list[float]:
     return [xs[int(i * step)] for i in range(MAX_MARKS)]
 
 
+Span = tuple[int, int | None, str, str]
+
+
+def _merge_owners(spans: list[Span], end: int) -> list[Span]:
+    """At most about MAX_MARKS registration intervals: consecutive ones of one owner
+    become one (its label then says they were merged); if that is still too many, each
+    1/MAX_MARKS of the run goes to the owner that held it longest there."""
+    if len(spans) <= MAX_MARKS:
+        return spans
+    merged: list[Span] = []
+    for start, stop, owner, label in spans:
+        if merged and merged[-1][2] == owner and merged[-1][1] == start:
+            s0, _, _, first = merged[-1]
+            merged[-1] = (s0, stop, owner, first if first == label else MERGED)
+        else:
+            merged.append((start, stop, owner, label))
+    if len(merged) <= MAX_MARKS:
+        return merged
+    width = max(1, -(-end // MAX_MARKS))
+    held: list[dict[str, int]] = [{} for _ in range(MAX_MARKS + 1)]
+    for start, stop, owner, _ in merged:
+        stop = end if stop is None else stop
+        for b in range(start // width, min(stop // width, MAX_MARKS) + 1):
+            lo, hi = max(start, b * width), min(stop, (b + 1) * width)
+            if hi > lo:
+                held[b][owner] = held[b].get(owner, 0) + hi - lo
+    out: list[Span] = []
+    for b, owners in enumerate(held):
+        if not owners:
+            continue
+        owner = max(owners, key=lambda o: (owners[o], o))
+        if out and out[-1][2] == owner and out[-1][1] == b * width:
+            out[-1] = (out[-1][0], (b + 1) * width, owner, MERGED)
+        else:
+            out.append((b * width, (b + 1) * width, owner, MERGED))
+    return out
+
+
+#: The label of registration intervals merged for the picture.
+MERGED = "(intervals merged)"
+
+
+def _merge_close(spans: list[tuple[int, int | None]], end: int) -> list[tuple[int, int | None]]:
+    """At most about MAX_MARKS intervals: those less than 1/MAX_MARKS of the run apart
+    become one (a gap that narrow is under a pixel or two of the picture)."""
+    if len(spans) <= MAX_MARKS:
+        return spans
+    gap = end / MAX_MARKS
+    out: list[tuple[int, int | None]] = []
+    for start, stop in spans:
+        last = out[-1][1] if out else None
+        if out and last is not None and start - last < gap:
+            out[-1] = (out[-1][0], stop)
+        else:
+            out.append((start, stop))
+    return out
+
+
+def _thin_verdicts(found: list[Verdict]) -> list[Verdict]:
+    """At most MAX_MARKS verdicts of one kind, spread over the run as ``_thin`` does."""
+    if len(found) <= MAX_MARKS:
+        return found
+    step = len(found) / MAX_MARKS
+    return [found[int(i * step)] for i in range(MAX_MARKS)]
+
+
+def thinned(result: Traced) -> bool:
+    """Whether the picture of ``result`` thins some lane's marks or merges its intervals
+    (more than MAX_MARKS of one kind there)."""
+    trace = result.trace
+    counts: Counter[tuple[str | None, str]] = Counter()
+    for r in trace:
+        if r.kind is Kind.OCCUR and r.socket:
+            counts[(r.socket, "occur")] += 1
+        elif r.kind in (Kind.POST, Kind.SIGNAL, Kind.RECORD) and r.socket and r.process:
+            counts[(r.socket, "notify")] += 1
+        elif r.kind is Kind.DELIVER and r.process:
+            counts[(r.process, "deliver")] += 1
+    marked = {k.name for k in KINDS.values() if k.finding and k.per != "process"}
+    counts.update((None, v.kind) for v in result.verdicts if v.kind in marked)
+    return (
+        any(n > MAX_MARKS for n in counts.values())
+        or any(len(spans) > MAX_MARKS for spans in _owners(trace).values())
+        or any(len(spans) > MAX_MARKS for spans in _blocked(trace).values())
+    )
+
+
 def draw(result: Traced, ax: Axes, title: str | None = None, axis: _Axis | None = None) -> None:
     """Draw one run's timeline into ``ax`` (on ``axis``, shared by stacked timelines)."""
     from matplotlib.lines import Line2D
@@ -190,9 +279,10 @@ def draw(result: Traced, ax: Axes, title: str | None = None, axis: _Axis | None 
     end_ms = axis.end
     colours = {p: _PALETTE[i % len(_PALETTE)] for i, p in enumerate(result.ends)}
     owners_seen: dict[str, None] = {}
+    end_us = max((r.t_us for r in trace), default=0)
 
     for sock, spans in _owners(trace).items():
-        for start, stop, owner, label in spans:
+        for start, stop, owner, label in _merge_owners(spans, end_us):
             owners_seen[owner] = None
             x0 = start / 1000
             width = (stop / 1000 if stop is not None else end_ms) - x0
@@ -214,7 +304,7 @@ def draw(result: Traced, ax: Axes, title: str | None = None, axis: _Axis | None 
             text.set_clip_on(True)
 
     for proc, waits in _blocked(trace).items():
-        for start, stop in waits:
+        for start, stop in _merge_close(waits, end_us):
             x0 = start / 1000
             width = (stop / 1000 if stop is not None else end_ms) - x0
             ax.barh(
@@ -351,9 +441,10 @@ def _draw_findings(
     for kind in _findings_at_their_time():
         found = [v for v in result.verdicts if v.kind == kind.name]
         if found:
+            shown = _thin_verdicts(found)
             ax.scatter(
-                [v.t_us / 1000 for v in found],
-                [y[f"P:{v.process}"] for v in found],
+                [v.t_us / 1000 for v in shown],
+                [y[f"P:{v.process}"] for v in shown],
                 marker=kind.marker,
                 s=70,
                 facecolor="none",
@@ -378,11 +469,11 @@ def _draw_occurrence_findings(
     found = [v for v in result.verdicts if v.kind == kind.name]
     if not found:
         return []
-    xs = _thin([v.t_us / 1000 for v in found])
-    ys = [y[f"P:{v.process}"] for v in found][: len(xs)]
+    marked = _thin_verdicts(found)
+    xs = [v.t_us / 1000 for v in marked]
     ax.scatter(
         xs,
-        ys,
+        [y[f"P:{v.process}"] for v in marked],
         marker=kind.marker,
         s=140,
         color=kind.colour,

@@ -114,9 +114,9 @@ def align(
             first.setdefault(xs[i + d][1], d)
         skip_x, skip_y = min(window, n - i), min(window, m - j)
         for e in range(skip_y):
-            d = first.get(ys[j + e][1])
-            if d is not None and d + e < skip_x + skip_y:
-                skip_x, skip_y = d, e
+            at = first.get(ys[j + e][1])
+            if at is not None and at + e < skip_x + skip_y:
+                skip_x, skip_y = at, e
         for x in xs[i : i + skip_x]:
             yield x, None
         for y in ys[j : j + skip_y]:

@@ -173,3 +173,125 @@ def test_check_at_the_limits_takes_under_five_seconds_of_cpu(tmp_path: Path) -> 
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     assert cpu < 5, cpu
     assert after.ru_maxrss < 600 * 1024  # KiB: the largest child so far
+
+
+# -- bounded memory ------------------------------------------------------------------------
+
+MANY_EVENTS = """\
+format = "simnotify/1"
+name = "many-events"
+until = "100ms"
+steps = [
+  { at = "0us", process = "C", call = "WSAAsyncSelect", socket = "c", window = "w", events = ["FD_READ", "FD_CLOSE"] },
+  { at = "0us", process = "S", call = "WSAEventSelect", socket = "s", event = "e", events = ["FD_READ", "FD_CLOSE"] },
+  { at = "1us", process = "C", call = "send", socket = "c", bytes = 100 },
+]
+[network]
+latency = "100us"
+handle_time = "10us"
+[processes.C]
+loop = "messages"
+on.FD_READ = [{ call = "recv", bytes = "all" }, { call = "send", bytes = 100 }]
+[processes.S]
+loop = "events"
+on.FD_READ = [{ call = "recv", bytes = "all" }, { call = "WSACreateEvent", event = "x" }, { call = "send", bytes = 100 }]
+[[connection]]
+client = "C.c"
+server = "S.s"
+"""
+
+
+def test_an_events_loop_with_more_than_64_event_objects_fails_its_wait_and_stops() -> None:
+    """R77: a wait takes at most 64 handles. A handler that creates an event object on
+    every round trip leaves its events loop with 65 open after the 64th: the loop's
+    WSAWaitForMultipleEvents fails with WSA_INVALID_PARAMETER, once, and the loop waits
+    for one to close, which none does. Every wait record lists at most 64 names."""
+    res = sn.run(sn.loads(MANY_EVENTS))
+    waits = [r for r in res.trace if r.kind == "call" and r.call == "WSAWaitForMultipleEvents"]
+    failed = [r for r in waits if r.error is not None]
+    assert [(r.error, r.args) for r in failed] == [("WSA_INVALID_PARAMETER", {"events": 65})]
+    creates = [r for r in res.trace if r.kind == "call" and r.call == "WSACreateEvent"]
+    assert len(creates) == 64 and failed[0].seq > creates[-1].seq
+    blocks = [r for r in res.trace if r.kind == "block" and r.process == "S"]
+    assert blocks[-1].reason == "too_many_events"
+    assert max(len((r.data or {}).get("handles", ())) for r in blocks) == 64
+    assert res.ends["S"].blocked == "its event loop (more than 64 event objects to wait on)"
+    assert [v.kind for v in res.verdicts if v.process == "S" and v.kind != "delivered"] == [
+        "lost",
+        "hang",
+    ]
+
+
+def test_the_picture_of_a_long_run_merges_intervals_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A registration replaced twice per round trip: far more intervals than a picture
+    can show. Each lane gets at most about MAX_MARKS of them, and the command says so."""
+    from matplotlib.collections import PathCollection
+
+    from simnotify import plot
+    from simnotify.cli import main
+
+    text = scenario_text("oracle-reregister", 40_000)
+    res = sn.run(sn.loads(text))
+    registrations = sum(1 for r in res.trace if r.kind == "register")
+    assert registrations > 3 * plot.MAX_MARKS
+    assert plot.thinned(res)
+    ax = res.plot().axes[0]
+    bars = [p for p in ax.patches if p.get_gid() in ("registration", "blocked")]
+    assert len(bars) <= 4 * (plot.MAX_MARKS + 1)  # two sockets and two processes
+    assert all(
+        len(c.get_offsets()) <= plot.MAX_MARKS
+        for c in ax.collections
+        if isinstance(c, PathCollection)
+    )
+    path = tmp_path / "long.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["plot", str(path), "-o", str(tmp_path / "long.png")]) == 0
+    out = capsys.readouterr().out
+    assert "marks thinned and intervals merged" in out
+    small = ROOT / "scenarios" / "enum-steals-record.toml"
+    assert main(["plot", str(small), "-o", str(tmp_path / "small.png")]) == 0
+    assert "thinned" not in capsys.readouterr().out
+
+
+def test_the_chrome_export_is_written_as_it_is_made(tmp_path: Path) -> None:
+    """The Chrome trace of a long run is written event by event: at no time is the whole
+    document, nor all its events, in memory (it once took 1.1 GB for 435,000 records)."""
+    import io
+    import json
+    import tracemalloc
+
+    from simnotify.export import chrome_trace, write_chrome
+
+    res = sn.run(sn.loads(scenario_text("oracle-reregister", 20_000)))
+
+    class Counted(io.TextIOBase):
+        size = 0
+
+        def write(self, text: str) -> int:
+            self.size += len(text)
+            return len(text)
+
+    sink = Counted()
+    tracemalloc.start()
+    write_chrome(res, sink)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < sink.size, (peak, sink.size)  # all at once: several times the output
+    buf = io.StringIO()
+    write_chrome(res, buf)
+    expected = json.dumps(chrome_trace(res), sort_keys=True, separators=(",", ":")) + "\n"
+    assert buf.getvalue() == expected
+
+
+def test_jobs_beyond_the_processors_are_capped_and_the_cap_is_said(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simnotify import cli
+
+    monkeypatch.setattr(cli, "cpus", lambda: 1)
+    path = ROOT / "scenarios" / "enum-steals-record.toml"
+    assert cli.main(["sweep", str(path), "--runs", "2", "--jobs", "8"]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "--jobs 8 capped at 1, the number of CPUs here" in err

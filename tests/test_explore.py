@@ -129,10 +129,21 @@ def test_the_reduction_loses_no_outcome_and_runs_fewer_schedules(path: Path) -> 
     assert reduced.schedules < naive.schedules
 
 
-def test_the_default_schedule_is_the_plain_run_when_nothing_is_jittered() -> None:
-    plan = to_plan(sn.load(TWO))
-    plain, default = run_plan(plan), run_plan(plan, None, "-")
-    assert [r.to_dict() for r in plain.trace] == [r.to_dict() for r in default.trace]
+def jittered(path: Path) -> bool:
+    plan = to_plan(sn.load(path))
+    return plan.network.jitter is not None or any(st.jitter for st in plan.steps)
+
+
+UNJITTERED = [p for p in sorted((ROOT / "scenarios").glob("*.toml")) if not jittered(p)]
+
+
+@pytest.mark.parametrize("path", UNJITTERED, ids=[p.stem for p in UNJITTERED])
+def test_the_default_schedule_is_the_plain_run_when_nothing_is_jittered(path: Path) -> None:
+    plan = to_plan(sn.load(path))
+    for profile in ("observed", "documented"):
+        plain, default = run_plan(plan, profile), run_plan(plan, profile, "-")
+        assert [r.to_dict() for r in plain.trace] == [r.to_dict() for r in default.trace]
+        assert plain.verdicts == default.verdicts
 
 
 def test_any_executor_gives_the_same_result(prefork: ExploreResult) -> None:

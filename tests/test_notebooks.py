@@ -62,10 +62,11 @@ def test_notebook_executes_as_committed(path: Path, executed: dict[str, tuple[An
     assert any("image/png" in k or "text/html" in k for k in kinds(committed))
 
 
-def test_the_four_notebooks_are_there() -> None:
+def test_the_five_notebooks_are_there() -> None:
     assert [p.stem for p in NOTEBOOKS] == [
         "01-quickstart",
         "02-gallery",
         "03-build-your-own",
         "04-timing-sweeps",
+        "05-explore",
     ]

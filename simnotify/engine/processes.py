@@ -14,9 +14,10 @@ from typing import Any, Protocol
 import simpy
 from simpy.events import Event
 
-from ..plan import INVALID_EVENT, PROTOCOL_INFO, Call, Plan, ProcessPlan, Step
+from ..plan import INVALID_EVENT, PROTOCOL_INFO, SELECT_HANDLERS, Call, Plan, ProcessPlan, Step
 from ..trace import Kind, Reason, TraceRecord
 from ..winsock import BIT_NAMES
+from ..winsock import WSA_MAXIMUM_WAIT_EVENTS as WAIT_MAX
 from .compat import Callback, Environment
 from .objects import EventObject, Window
 from .probe import Probe
@@ -38,9 +39,15 @@ class Calls(Protocol):
 
     def loop_wait_returned(self, proc: SimProcess, ev: EventObject, index: int) -> None: ...
 
+    def loop_wait_failed(self, proc: SimProcess, count: int) -> None: ...
+
     def loop_enumerate(
         self, proc: SimProcess, ev: EventObject, booked: dict[Descriptor, EventObject]
     ) -> list[tuple[Descriptor, list[tuple[int, int]]]]: ...
+
+    def loop_select(
+        self, proc: SimProcess
+    ) -> tuple[list[tuple[str, Descriptor]], dict[str, list[str]], list[UnderlyingSocket]]: ...
 
     def auto_wsasocket(self, proc: SimProcess, info: ProtocolInfo, ctx: Ctx) -> None: ...
 
@@ -100,6 +107,7 @@ class SimProcess:
         own = plan.handle_time_us
         self.handle_time = host.plan.network.handle_time_us if own is None else own
         self.handlers = plan.handlers
+        self.select_sets = plan.select_sets
         self.handed: deque[Step] = deque()  # due steps given to us, run in order
         self.due = 0  # our steps waiting in the feeder's queue for this instant
         self.idle = False
@@ -109,7 +117,9 @@ class SimProcess:
         self.windows: dict[str, Window] = {}
         self.messages: deque[Message] = deque()
         self.events: dict[str, EventObject] = {}
-        self.event_list: list[EventObject] = []
+        #: its open event objects in creation order (a dict as an ordered set: a close
+        #: takes one out in constant time, however many a hostile file makes)
+        self.event_list: dict[EventObject, None] = {}
         self._wait_data: tuple[list[EventObject], dict[str, Any]] | None = None  # _waits()
         self.infos: list[ProtocolInfo] = []
         self.infos_pending: deque[ProtocolInfo] = deque()
@@ -148,13 +158,14 @@ class SimProcess:
         """WSACreateEvent: a new handle; the name now refers to it."""
         ev = EventObject(name, self)
         self.events[name] = ev
-        self.event_list.append(ev)
+        self.event_list[ev] = None
         self._wait_data = None
         return ev
 
     def close_event(self, ev: EventObject) -> None:
         """WSACloseEvent, or the process exiting: the handle is gone."""
         ev.closed = True
+        self.event_list.pop(ev, None)
         self._wait_data = None
 
     def new_descriptor(self, base: str, sock: UnderlyingSocket, ctx: Ctx) -> Descriptor:
@@ -233,12 +244,19 @@ class SimProcess:
                     if calls:
                         yield from self._run_calls(calls, Ctx(default=msg.wparam, handler=True))
                     continue
-                if self.loop == "events":
+                if self.loop == "events" and len(self.event_list) <= WAIT_MAX:
                     ev = self._signalled_event()
                     if ev is not None:
                         self.waiting = None
                         yield from self._on_event(ev)
                         continue
+                elif self.loop == "select":
+                    ready, waited, socks = host.api.loop_select(self)
+                    if ready:
+                        self.waiting = None
+                        yield from self._on_ready(ready)
+                        continue
+                    self._block_select(waited, socks)
                 if self.loop == "messages":
                     self._block(("GetMessage",), Reason.GET_MESSAGE)
                 elif self.loop == "events":
@@ -273,11 +291,20 @@ class SimProcess:
         made again only when an event object is created or closed."""
         waits = self._wait_data
         if waits is None:
-            live = [ev for ev in self.event_list if not ev.closed]
+            live = list(self.event_list)
             waits = self._wait_data = (live, {"handles": [ev.name for ev in live]})
         return waits
 
     def _block_events(self) -> None:
+        count = len(self.event_list)
+        if count > WAIT_MAX:
+            # WSAWaitForMultipleEvents takes at most 64 handles (R77): the loop's wait
+            # fails, once, and the loop waits for one to close (as with none, below)
+            key = ("loop", count)
+            if self.waiting is None or self._waiting_key != key:
+                self.host.api.loop_wait_failed(self, count)
+            self._block(key, Reason.TOO_MANY_EVENTS, "WSAWaitForMultipleEvents", None, None)
+            return
         live, data = self._waits()
         if live:
             key = ("loop", *data["handles"])
@@ -285,9 +312,17 @@ class SimProcess:
         else:
             self._block(("loop",), Reason.NO_EVENTS)
 
+    def _block_select(self, waited: dict[str, list[str]], socks: list[UnderlyingSocket]) -> None:
+        """A select loop waits until one of its sockets changes (or a step comes)."""
+        key = ("select", *(tuple(v) for v in waited.values()))
+        self._block(key, Reason.WAIT_SELECT, "select", None, waited)
+        for s in socks:
+            if self not in s.waiters:
+                s.waiters.append(self)
+
     def _signalled_event(self) -> EventObject | None:
         for ev in self.event_list:
-            if ev.signalled and not ev.closed:
+            if ev.signalled:
                 return ev
         return None
 
@@ -311,6 +346,28 @@ class SimProcess:
                 calls = handlers.get(BIT_NAMES[bit])
                 if calls:
                     yield from self._run_calls(calls, Ctx(default=d, handler=True))
+
+    def _on_ready(self, ready: list[tuple[str, Descriptor]]) -> Gen:
+        """The select loop's body: ``handle_time`` once, then per ready descriptor the
+        handler of the set it was found in (on.READABLE, on.WRITABLE, on.EXCEPT), or the
+        one for that descriptor (``on."READABLE@lsn"``, also for lsn1, lsn2, ...)."""
+        host = self.host
+        if self.handle_time:
+            host.tracer.actor = None
+            yield host.env.timeout(self.handle_time)
+            host.tracer.actor = self.name
+        for key, d in ready:
+            if self.exited:
+                return
+            handler = SELECT_HANDLERS[key]
+            get = self.handlers.get
+            calls = (
+                get(f"{handler}@{d.name}")
+                or get(f"{handler}@{d.name.rstrip('0123456789')}")
+                or get(handler)
+            )
+            if calls and d.open:
+                yield from self._run_calls(calls, Ctx(default=d, handler=True))
 
     def _on_info(self, info: ProtocolInfo) -> Gen:
         calls = self.handlers.get(PROTOCOL_INFO)
@@ -369,7 +426,7 @@ class SimProcess:
                 api.close_descriptor(self, d, cause, abortive=False)
         for w in self.windows.values():
             self.destroy_window(w, cause)
-        for ev in self.event_list:
+        for ev in list(self.event_list):
             self.close_event(ev)
         for info in self.infos:  # imported or not: an exited target's infos let go (semantics 2)
             api.drop_info(info, cause)
