@@ -80,6 +80,9 @@ def test_the_time_axis_runs_to_until_and_a_waiting_process_waits_to_the_end() ->
         if p.get_gid() == "blocked-to-end" and p.get_y() + p.get_height() / 2 == lane
     ]
     assert [(p.get_x(), p.get_x() + p.get_width()) for p in to_end] == [(11.0, 180_000.0)]
+    # the stall the oracle finds is marked at the end of the walreceiver's lane
+    stall = [t for t in ax.texts if t.get_gid() == "stall-label"]
+    assert [(t.get_text(), t.xy) for t in stall] == [("STALL", (180_000.0, lane))]
     # the registration in effect at the end runs to the end too
     reg = [p for c in ax.containers for p in c.patches if p.get_gid() == "registration"]
     assert max(p.get_x() + p.get_width() for p in reg) == 180_000.0
