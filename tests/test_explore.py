@@ -200,3 +200,16 @@ def test_explore_command_table_json_and_bad_input(
     plot = tmp_path / "w.png"
     code, out, _ = run_cli(capsys, "explore", str(TWO), "--plot", str(plot))
     assert code == 0 and plot.stat().st_size > 0
+
+
+BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
+RACES = {"prefork-handoff-race", "two-registrants-race"}
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_every_bundled_scenario_is_explored_exhaustively_and_only_the_races_vary(
+    path: Path,
+) -> None:
+    result = sn.explore(sn.load(path))
+    assert result.exhaustive
+    assert (len(result.outcomes) > 1) == (path.stem in RACES), result.table()
