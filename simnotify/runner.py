@@ -120,7 +120,9 @@ class Judged:
         if self.guide is not None:
             self.guide.finish()
         ends = _ends(world)
-        found = self.oracle.finish({name: end.blocked for name, end in ends.items()})
+        found = self.oracle.finish(
+            {name: end.blocked for name, end in ends.items()}, world.holds(), world.notified()
+        )
         checks = [*self.checks.items, *unreached(world, self.checks.reached)]
         world.detach()
         return found, ends, checks

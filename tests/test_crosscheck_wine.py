@@ -54,6 +54,8 @@ TODO_WINE = {
     "W40_data_then_peer_close_msg": {"fd_close_waits_for_drain"},
     "W41_data_then_peer_shutdown_evt": {"fd_close_waits_for_drain"},
     "W41_data_then_peer_shutdown_msg": {"fd_close_waits_for_drain"},
+    "W29_poll_and_select_do_not_refire_events_evt": {"polling_signals_recorded_events"},
+    "W50_poll_hangup_reset_and_invalid": {"poll_hangup_waits_for_drain", "recv_reports_reset"},
 }
 
 
