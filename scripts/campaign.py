@@ -776,6 +776,31 @@ def interrupts(checks: Checks) -> None:
         checks.expect(what, took < 1.5, "hang", f"took {took:.2f} s to stop")
         checks.clean_failure(what, Command(proc.returncode, "", err, took), 130, "interrupted")
         checks.nothing_left(what, folder, {"long.toml"})
+    # a worker killed (as the kernel's out-of-memory killer would): one line, exit 2
+    what = "SIGKILL to a worker of sweep --jobs 2"
+    checks.tried.append(what)
+    proc = subprocess.Popen(
+        [*CLI, "sweep", str(long), "--runs", "200", "--jobs", "2"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(3)
+    workers = [p for p in _session_alive(proc.pid) if p != proc.pid]
+    if workers:
+        os.kill(workers[0], signal.SIGKILL)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        checks.findings.append(Finding("hang", what, "still running 20 s after"))
+    else:
+        time.sleep(0.5)
+        alive = _session_alive(proc.pid)
+        checks.expect(what, bool(workers) and not alive, "exit", f"workers {workers}, left {alive}")
+        checks.clean_failure(what, Command(proc.returncode, "", err, 0), 2, "worker process died")
     # a reader that stops early: the run's own exit code (1: an expectation fails) stays
     failing = folder / "failing.toml"
     failing.write_text(
@@ -785,6 +810,30 @@ def interrupts(checks: Checks) -> None:
     done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=120)
     checks.tried.append("run | head (SIGPIPE)")
     checks.expect("run | head", done.stdout.strip() == "1" and not done.stderr, "exit", repr(done))
+
+
+def odd_arguments(checks: Checks) -> None:
+    """Arguments at and past their bounds: each one line and exit 2 (or a normal run)."""
+    scenario = str(ROOT / "scenarios" / "shared-sockets-split-interest.toml")
+    top = str(2**64 - 1)
+    for argv, code, one_line in (
+        (["sweep", scenario, "--runs", str(10**12)], 2, "--runs"),
+        (["sweep", scenario, "--runs", "3", "--seed", top], 2, "--seed"),
+        (["run", scenario, "--seed", str(2**64)], 2, None),  # argparse: usage, then the error
+        (["run", scenario, "--set", "seed=0x10"], 2, "--set"),
+        (["run", scenario, "--set", "network.latency=1e308s"], 2, "--set"),
+        (["sweep", scenario, "--runs", "2", "--vary", "network.recv_buffer=1.5"], 2, "--vary"),
+        (["sweep", scenario, "--runs", "2", "--dask", "127.0.0.1"], 2, "--dask"),
+        (["sweep", scenario, "--runs", "2", "--dask", ""], 2, "--dask"),
+        (["sweep", scenario, "--runs", "2", "--plot", "t"], 2, "t:"),
+        (["sweep", scenario, "--runs", "2", "--plot", "t.txt"], 2, "t.txt"),
+        (["run", scenario, "--quiet", "--max-happenings", str(10**30)], 0, None),
+        (["check", scenario, "--max-file-bytes", str(10**30)], 0, None),
+    ):
+        what = " ".join(a if a != scenario else "FILE" for a in argv)
+        got = command(argv, checks.folder, timeout=60)
+        checks.clean_failure(what, got, code, one_line)
+    checks.nothing_left("odd arguments", checks.folder, {"io", "signals", "odd", "expensive"})
 
 
 def odd_inputs(checks: Checks) -> None:
@@ -911,7 +960,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_faults:
         with tempfile.TemporaryDirectory(prefix="campaign-") as tmp:
             checks = Checks(Path(tmp))
-            steps: list[Callable[[Checks], None]] = [odd_inputs]
+            steps: list[Callable[[Checks], None]] = [odd_inputs, odd_arguments]
             if not args.short:
                 steps += [io_faults, interrupts]
             if not args.no_expensive:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .console import PipeSafe
-from .interrupt import EXIT_INTERRUPTED, process_pool, stop_once
+from .interrupt import EXIT_INTERRUPTED, WorkerLost, process_pool, stop_once
 from .outfile import OutputError, binary_output, text_output
 
 # Each command imports what else it needs when it runs, so ``--help``, ``list`` and
@@ -436,8 +436,10 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
                 f"--vary {args.vary}: write KEY=V1,V2,... e.g. network.latency=50us,1ms"
             )
         vary = (key.strip(), [v.strip() for v in values.split(",") if v.strip()])
-    from .sweep import SEED_END
+    from .sweep import MAX_RUNS, SEED_END
 
+    if args.runs > MAX_RUNS:
+        raise UserError(f"--runs {args.runs}: at most {MAX_RUNS:,} runs per value")
     first = plan.seed if args.seed is None else args.seed
     if first + args.runs > SEED_END:
         given = "--seed" if args.seed is not None else f"{plan.source}: seed"
@@ -713,7 +715,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = int(args.func(args, out))
             out.flush()  # a full disk behind standard output is reported, not lost at exit
             return code
-    except (UserError, OutputError) as exc:
+    except (UserError, OutputError, WorkerLost) as exc:
         print(_with_notes(str(exc), exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as exc:

@@ -45,6 +45,9 @@ _DASHES = ("-", "--", ":", "-.")
 _INT_KEYS = ("recv_buffer", "send_buffer")
 #: One past the largest seed: seeds are 64-bit, in a file, on the command line, in a sweep.
 SEED_END = 2**64
+#: Most runs per value: a million runs take minutes; far more would only fill memory
+#: with queued tasks before the first result.
+MAX_RUNS = 1_000_000
 
 
 class SweepError(ValueError):
@@ -57,7 +60,7 @@ def set_parameter(plan: Plan, key: str, value: str) -> Plan:
     parts = key.split(".")
     try:
         if parts == ["seed"]:
-            seed = int(value)
+            seed = int(value) if value.isascii() and value.isdigit() else -1
             if not 0 <= seed < SEED_END:
                 raise SweepError(f"{key}={value}: a seed is an integer from 0 to 2^64-1")
             return replace(plan, seed=seed)
@@ -324,8 +327,8 @@ def sweep(
 
     ``vary`` is ``(KEY, [V1, V2, ...])``, e.g. ``("network.latency", ["50us", "1ms"])``.
     """
-    if runs < 1:
-        raise SweepError("runs must be at least 1")
+    if not 1 <= runs <= MAX_RUNS:
+        raise SweepError(f"runs {runs}: 1 to {MAX_RUNS:,} runs per value")
     if vary is not None and (
         not isinstance(vary, tuple | list)
         or len(vary) != 2
@@ -345,7 +348,7 @@ def sweep(
             f"seeds {first}..{first + runs - 1}: a seed is at most 2^64-1; "
             f"start at {SEED_END - runs} or lower"
         )
-    seeds = list(range(first, first + runs))
+    seeds = range(first, first + runs)
     if vary and not vary[1]:
         raise SweepError(f"{vary[0]}: no values to vary it over")
     values: Sequence[str | None] = list(vary[1]) if vary else [None]
@@ -359,17 +362,15 @@ def sweep(
     rows = []
     for value, batch_futures in zip(values, futures, strict=True):
         row = SweepRow(value if value is not None else "(as written)", runs)
-        results: list[frozenset[Outcome]] = []
-        for fut in batch_futures:
-            got = fut.result()
-            results.extend(got)
+        for i, fut in zip(range(0, runs, BATCH), batch_futures, strict=True):
+            got = fut.result()  # counted as it comes: no list of every run's outcomes
             bar.update(len(got))
-        for s, found in zip(seeds, results, strict=True):
-            for o in found:
-                row.counts[o] = row.counts.get(o, 0) + 1
-                row.example.setdefault(o, s)
-            if row.clean_example is None and not any(o[0] in FINDINGS for o in found):
-                row.clean_example = s
+            for s, found in zip(seeds[i : i + BATCH], got, strict=True):
+                for o in found:
+                    row.counts[o] = row.counts.get(o, 0) + 1
+                    row.example.setdefault(o, s)
+                if row.clean_example is None and not any(o[0] in FINDINGS for o in found):
+                    row.clean_example = s
         rows.append(row)
     bar.close()
     return SweepResult(

@@ -329,3 +329,34 @@ def test_a_streamed_run_stopped_by_the_limit_leaves_no_trace_and_says_so(
     assert err.startswith(f"{PING_PONG}:")
     assert err.endswith(f"raise the limit with --max-happenings; {trace} was not written\n")
     assert leftovers(tmp_path) == []
+
+
+def test_a_worker_that_dies_stops_the_sweep_with_one_line(long_run: Path, tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [*CLI, "sweep", str(long_run), "--runs", "200", "--jobs", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while len(workers := [p for p in session_processes(proc.pid) if p != proc.pid]) < 2:
+        assert time.monotonic() < deadline, "no workers started"
+        time.sleep(0.1)
+    time.sleep(1)  # working on their first tasks
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err) == (
+        2,
+        "a worker process died (killed by a signal, or out of memory) before its runs were done\n",
+    )
+    time.sleep(0.5)
+    assert session_processes(proc.pid) == []
+
+
+def test_more_runs_than_a_sweep_can_hold_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "sweep", str(E1), "--runs", str(10**12))
+    assert (code, out, err) == (2, "", f"--runs {10**12}: at most 1,000,000 runs per value\n")
+    with pytest.raises(SweepError, match="1 to 1,000,000 runs per value"):
+        sn.sweep(sn.load(E1), runs=10**12)
