@@ -200,3 +200,27 @@ def test_explore_command_table_json_and_bad_input(
     plot = tmp_path / "w.png"
     code, out, _ = run_cli(capsys, "explore", str(TWO), "--plot", str(plot))
     assert code == 0 and plot.stat().st_size > 0
+
+
+BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
+RACES = {"prefork-handoff-race", "two-registrants-race"}
+#: bundled scenarios whose outcome no order of their happenings changes
+ONE_OUTCOME = {
+    "enum-steals-record",
+    "fd-write-only-after-wouldblock",
+    "prefork-handoff-done-right",
+    "shared-event-two-sockets",
+    "shared-sockets-fix-one-process",
+    "stale-message-after-cancel",
+    "twisted-sticky-close-fix",
+}
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_every_bundled_scenario_is_explored_exhaustively(path: Path) -> None:
+    result = sn.explore(sn.load(path))
+    assert result.exhaustive
+    if path.stem in RACES:
+        assert len(result.outcomes) > 1, result.table()
+    if path.stem in ONE_OUTCOME:
+        assert len(result.outcomes) == 1, result.table()
