@@ -11,7 +11,9 @@ Run: ``.venv/bin/python benchmarks/bench.py [--until 40ms] [--repeat 3] [--occur
    its peak resident memory;
 6. start-up (``--startup`` runs only this): ``simnotify --help``, ``list`` and ``check`` on
    a small file, each as a whole process, against ``python -c "import simpy, pydantic"``;
-   then, from ``python -X importtime``, what each command imports that takes longest.
+   then, from ``python -X importtime``, what each command imports that takes longest;
+7. ``sn.explore`` on the bundled races: schedules per second, and how many schedules the
+   sleep sets spare against every order of every choice (``--explore`` runs only this).
 
 Each ratio is records per second over bare simpy's events per second (1.0 = as fast as
 bare simpy). The four are timed in interleaved rounds (simpy, engine, ``sn.run``, the
@@ -35,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import simpy
@@ -218,6 +221,45 @@ def bench_memory(occurrences: int) -> tuple[int, int, int, float, float, int]:
     return int(occ), int(records), int(size), float(took), int(peak_kib) / 1024, int(found)
 
 
+#: Bundled scenarios explored by the benchmark: the two races, and two with one outcome.
+EXPLORED = (
+    "prefork-handoff-race",
+    "two-registrants-race",
+    "enum-steals-record",
+    "stale-message-after-cancel",
+)
+
+
+def bench_explore(repeat: int = 3) -> None:
+    """Explore each scenario with and without sleep sets: schedules, the best of ``repeat``
+    timings of each (witnesses minimised, blocked runs included), and the reduction."""
+    import simnotify as sn
+
+    def best(fn: Callable[[], object]) -> float:
+        took = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            took.append(time.perf_counter() - t0)
+        return min(took)
+
+    print(
+        f"{'explore':<28} {'outcomes':>8} {'schedules':>9} {'ms':>6} {'per s':>6}"
+        f" {'every order':>11} {'ms':>6} {'per s':>6} {'reduction':>9}"
+    )
+    for name in EXPLORED:
+        plan = sn.load(HERE.parent / "scenarios" / f"{name}.toml")
+        res, naive = sn.explore(plan), sn.explore(plan, reduce=False)
+        assert res.exhaustive and naive.exhaustive
+        t_res = best(partial(sn.explore, plan))
+        t_naive = best(partial(sn.explore, plan, reduce=False))
+        print(
+            f"{name:<28} {len(res.outcomes):>8} {res.schedules:>9} {t_res * 1000:>6.0f} "
+            f"{res.schedules / t_res:>6,.0f} {naive.schedules:>11,} {t_naive * 1000:>6.0f} "
+            f"{naive.schedules / t_naive:>6,.0f} {naive.schedules / res.schedules:>8.0f}x"
+        )
+
+
 #: The start-up commands and their targets (times the bare ``import simpy, pydantic``).
 STARTUP = (
     ("simnotify --help", ["--help"], 1.5),
@@ -291,6 +333,7 @@ def main() -> None:
     ap.add_argument("--occurrences", type=int, default=1_000_000, help="streamed memory run")
     ap.add_argument("--write-stress", metavar="F", help="save the stress scenario and stop")
     ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--explore", action="store_true", help="only the explore measurements")
     ap.add_argument("--startup", action="store_true", help="measure start-up only")
     args = ap.parse_args()
     if args.startup:
@@ -298,6 +341,9 @@ def main() -> None:
         return
     if args.memory_child:
         memory_child(args.memory_child)
+        return
+    if args.explore:
+        bench_explore(args.repeat)
         return
     text = stress_text(until=args.until)
     if args.write_stress:
@@ -348,6 +394,7 @@ def main() -> None:
         f"{found:,} verdicts, {size / 1e6:,.0f} MB of JSONL in {took:.1f} s; peak {peak:,.0f} MB"
     )
     bench_startup(max(args.repeat, 10))
+    bench_explore(args.repeat)
 
 
 if __name__ == "__main__":

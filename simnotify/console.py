@@ -2,13 +2,21 @@
 
 When the reader goes away, the rest of the output is discarded rather than raising, so
 the command still finishes its work and exits with the code it would have had: a run
-whose expectations failed exits 1 even when its output went into ``head``.
+whose expectations failed exits 1 even when its output went into ``head``. Any other
+failure to write (a full disk) is an ``OutputError`` naming standard output.
 """
 
 from __future__ import annotations
 
 import os
 from typing import TextIO
+
+from .outfile import OutputError
+
+
+def _failed(exc: OSError) -> OutputError:
+    """Standard output on a full disk, say: named like any other output."""
+    return OutputError(f"standard output: cannot write it: {exc.strerror or exc}")
 
 
 class PipeSafe:
@@ -24,6 +32,8 @@ class PipeSafe:
                 self.stream.write(text)
             except BrokenPipeError:
                 self._discard()
+            except OSError as exc:
+                raise _failed(exc) from None
         return len(text)
 
     def flush(self) -> None:
@@ -32,6 +42,8 @@ class PipeSafe:
                 self.stream.flush()
             except BrokenPipeError:
                 self._discard()
+            except OSError as exc:
+                raise _failed(exc) from None
 
     def _discard(self) -> None:
         """Point the stream's descriptor at /dev/null: the interpreter's final flush of

@@ -41,6 +41,8 @@ class InlineCheck:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(str(v) for v in value) + "]"
     return str(value)
@@ -56,12 +58,27 @@ def _peek_matches(expected: list[Any], actual: list[Any], wparams: list[str]) ->
     return True
 
 
+def result_table(call: str, data: dict[str, Any]) -> dict[str, list[str]]:
+    """A select or WSAPoll result as a table: the ready sets, or revents per descriptor
+    (a set or descriptor left out is empty)."""
+    if call == "select":
+        return {k: list(data.get(k, ())) for k in ("read", "write", "except") if data.get(k)}
+    return {k: list(v) for k, v in data.get("revents", {}).items()}
+
+
+def _tables_match(expected: dict[str, Any], actual: dict[str, list[str]]) -> bool:
+    keys = set(expected) | set(actual)
+    return all(sorted(expected.get(k, ())) == sorted(actual.get(k, ())) for k in keys)
+
+
 def matches(call: str, expected: Any, actual: Any, data: dict[str, Any]) -> bool:
     """Whether ``actual`` satisfies ``expected`` for this kind of call.
 
     WSAEnumNetworkEvents returns a bit mask, so its lists compare as sets; PeekMessage
     returns a queue, so its lists compare in order (with optional ``@wparam``).
     """
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and _tables_match(expected, actual)
     if isinstance(expected, list) and isinstance(actual, list):
         if call == "WSAEnumNetworkEvents":
             return sorted(map(str, expected)) == sorted(map(str, actual))
@@ -84,6 +101,8 @@ def check_inline(
     """Evaluate one inline expectation against a call outcome (result, error name)."""
     result, error = out
     actual = error if error is not None else result
+    if isinstance(expected, dict) and error is None:
+        actual = result_table(call.name, data)
     ok = matches(call.name, expected, actual, data)
     return InlineCheck(ok, process, call.name, call.line, t_us, profile, expected, actual, call.id)
 
@@ -199,6 +218,10 @@ def _one(
         ok = any(r[0] == "hang" and r[1] == exp.value for r in rows)
         found = [r for r in rows if r[1] == exp.value and r[0] in ("hang", "lost")]
         return ok, f"{exp.value} hangs" + ("" if ok else f": found {_summary(found)}")
+    if exp.kind == "stall":
+        ok = any(r[0] == "stall" and r[1] == exp.value for r in rows)
+        found = [r for r in rows if r[1] == exp.value and r[0] in ("stall", "hang", "lost")]
+        return ok, f"{exp.value} stalls" + ("" if ok else f": found {_summary(found)}")
     scoped = _matching(rows, exp, sockets)
     if exp.kind == "none":
         sock = sockets.get(f"{exp.socket[0]}.{exp.socket[1]}") if exp.socket else None

@@ -59,15 +59,13 @@ def stop_once() -> Iterator[None]:
         signal.signal(signal.SIGXFSZ, size_limit)
 
 
+class WorkerLost(Exception):
+    """A worker process ended before its tasks were done; the message says so."""
+
+
 def ignore_in_worker() -> None:
     """Initializer of worker processes: their parent decides when they stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def message(exc: KeyboardInterrupt) -> str:
-    """One line: that the command was interrupted, and which outputs were not written."""
-    notes = getattr(exc, "__notes__", None) or []
-    return "; ".join(["interrupted", *notes])
 
 
 @contextmanager
@@ -76,12 +74,19 @@ def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 
     Left normally, the pool finishes its work; left by an exception (Ctrl-C), queued work
     is cancelled and the workers are terminated at once instead of finishing their tasks.
+    A worker that dies (killed, or out of memory) stops them all with ``WorkerLost``.
     """
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, initializer=ignore_in_worker)
     try:
         yield pool
+    except BrokenProcessPool:
+        _stop(pool)
+        raise WorkerLost(
+            "a worker process died (killed by a signal, or out of memory) before its runs were done"
+        ) from None
     except BaseException:
         _stop(pool)
         raise

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from .describe import call_text
@@ -27,6 +27,18 @@ RESET_ERRORS = ("WSAECONNRESET", "WSAECONNABORTED")
 SILENT_CONNECT_ERRORS = ("WSAEWOULDBLOCK", "WSAEALREADY", "WSAENOTSOCK", "WSAEINVAL")
 #: The calls whose outcome can show their caller an FD_ event (the rest never do).
 DISCOVERING = frozenset(("recv", "accept", "send", "connect"))
+#: Calls whose result shows conditions on several sockets: their records list them as
+#: ``shows`` pairs (socket, FD_ name), each a discovery (6.1)
+READINESS = frozenset(("select", "WSAPoll"))
+#: Why a condition that holds is not reported again (a stall's report-once cause).
+REPORT_ONCE = {
+    "FD_READ": "FD_READ is raised again only by a re-enabling recv",
+    "FD_OOB": "FD_OOB is raised again only by a re-enabling recv",
+    "FD_ACCEPT": "FD_ACCEPT is raised again only by a re-enabling accept",
+    "FD_WRITE": "FD_WRITE comes when the connection is made, then only after WSAEWOULDBLOCK",
+    "FD_CONNECT": "FD_CONNECT is reported once per connect",
+    "FD_CLOSE": "FD_CLOSE is reported once per connection",
+}
 #: The re-check after a delivery whose WSAEWOULDBLOCK makes that delivery spurious.
 RECHECK = {"FD_READ": "recv", "FD_OOB": "recv", "FD_ACCEPT": "accept", "FD_WRITE": "send"}
 SELECTS = ("WSAAsyncSelect", "WSAEventSelect")
@@ -105,10 +117,11 @@ class _Occ:
 class _Watch:
     """One process's interest in one (socket, event): what it still waits to learn."""
 
-    __slots__ = ("cand_end", "candidate", "judged", "open", "pending")
+    __slots__ = ("cand_end", "candidate", "judged", "open", "pending", "told")
 
     def __init__(self) -> None:
         self.open = False
+        self.told = -1  # seq of its latest delivery or discovery of (S, b)
         self.pending: list[_Occ] = []  # occurrences it is interested in, not yet satisfied
         self.candidate: _Occ | None = None  # after its interest ended: one it may carry
         self.cand_end = 0  # seq where that interest ended
@@ -151,6 +164,7 @@ class Oracle:
         # interest bookkeeping
         self._open: dict[str, dict[tuple[str, str], None]] = {}  # per process: open keys
         self._via: dict[tuple[str, str], str] = {}  # (process, socket) -> label registered
+        self._selected: dict[tuple[str, str], TraceRecord] = {}  # its latest registration
         self._descs: dict[tuple[str, str], set[str]] = {}  # (process, socket) -> open labels
         self._label_sock: dict[str, str] = {}
         self._live: dict[str, str] = {}  # labels known open, to their socket
@@ -314,6 +328,7 @@ class Oracle:
         w = key.watchers.get(proc)
         if w is None:
             return
+        w.told = r.seq
         if w.pending:
             if self.keep_delivered:
                 t_cause, cause, per_occ = r.t_us, r.seq, self._per_occ
@@ -372,6 +387,11 @@ class Oracle:
                 key = self._keys.get((sock, event)) or self._key(sock, event)
                 self._io_found(key, r, proc)
                 self._satisfy(key, proc, r, "io")
+        elif call in READINESS and r.data:
+            for sock_, event in r.data.get("shows", ()):
+                key = self._keys.get((sock_, event)) or self._key(sock_, event)
+                self._io_found(key, r, proc)
+                self._satisfy(key, proc, r, "io")
         if call == "closesocket" and r.error is None and label:
             self._closed(proc, label, r.seq)
         elif call == "exit":
@@ -411,6 +431,7 @@ class Oracle:
         inherited = call == "accept"
         if r.process and (is_select or (inherited and owner == r.process)):
             mask = frozenset(data.get("mask", ()))
+            self._selected[(r.process, sock)] = r
             self._set_mask(r.process, sock, mask, r.seq, data.get("holds", ()))
             if r.descriptor:
                 self._via[(r.process, sock)] = r.descriptor
@@ -634,9 +655,16 @@ class Oracle:
 
     # -- the end ---------------------------------------------------------------------------
 
-    def finish(self, blocked: dict[str, str | None]) -> list[Verdict]:
+    def finish(
+        self,
+        blocked: dict[str, str | None],
+        holds: Mapping[str, Collection[str]] | None = None,
+        notified: Collection[str] = (),
+    ) -> list[Verdict]:
         """Every verdict, in order: per occurrence (by occurrence, then process), stale,
-        spurious, hang. ``blocked`` says what each process still waits in at the end."""
+        spurious, hang, stall. ``blocked`` says what each process still waits in at the
+        end; ``holds`` which FD_ conditions hold then, per socket; ``notified`` which of the
+        blocked processes wait for a notification (a message or an event object)."""
         for proc, wake in list(self._wake.items()):
             self._end_wake(proc, wake)
         for key in self._keys.values():
@@ -674,12 +702,88 @@ class Oracle:
                         f"{lost[1]} lost notification(s)",
                     )
                 )
+        hung = {v.process for v in hangs}
+        stalls = [
+            v
+            for proc in notified
+            if proc not in hung and blocked.get(proc)
+            for v in self._stall(proc, blocked[proc] or "", holds or {})
+        ]
         return [
             *per_occ,
             *(v for _, _, v in self._stale),
             *(v for _, _, v in self._spurious),
             *hangs,
+            *stalls,
         ]
+
+    def _stall(self, proc: str, what: str, holds: Mapping[str, Collection[str]]) -> list[Verdict]:
+        """A stall: ``proc`` waits for a notification while a condition it registered for
+        already holds, and nothing told it so since it registered (semantics 6.2); the
+        first such (socket, event) in the order its interest began."""
+        for sock, event in self._open.get(proc, {}):
+            if event not in holds.get(sock, ()):
+                continue
+            key = self._keys[(sock, event)]
+            if key.latest is None:
+                continue  # it never became true here (FD_CONNECT on an accepted socket)
+            reg = self._selected.get((proc, sock))
+            w = key.watchers.get(proc)
+            since = reg.seq if reg is not None else -1
+            if w is not None and w.told > since:
+                continue  # told while this registration lasted: it may act on it
+            note = key.note
+            if (
+                note is not None
+                and note.consumer is None
+                and note.rec.process == proc
+                and (note.rec.kind is POST or note in key.open_records)
+            ):
+                continue  # a notification waits for it still (6.2 unconsumed)
+            return [self._stall_verdict(proc, what, sock, event, key, reg)]
+        return []
+
+    def _stall_verdict(
+        self, proc: str, what: str, sock: str, event: str, key: _Key, reg: TraceRecord | None
+    ) -> Verdict:
+        """The stall with its cause: whoever took or found the condition last, or the rule
+        that reports it once."""
+        head = f"{proc} is still waiting in {what} at the end while {event} holds on {sock}"
+        since = f" since its registration at {format_time(reg.t_us)}" if reg is not None else ""
+        o = key.latest
+        assert o is not None
+        occ = o.rec.seq
+        taker = key.note.consumer if key.note is not None else None
+        found = [io for io in (o.ios or ()) if io[1] != proc]
+        if taker is not None and taker.process != proc:
+            via = "message" if taker.reason is Reason.MESSAGE else "enumerate"
+            return Verdict(
+                "stall", proc, self._end_t, sock, event, occ, reason="taken-by",
+                by=taker.process, cause=taker.seq,
+                said=f"{head}: {taker.process} took it at {format_time(taker.t_us)} ({via}), "
+                f"and nothing told {proc}{since}",
+            )  # fmt: skip
+        if found:
+            seq, other, call, t = found[0]
+            return Verdict(
+                "stall", proc, self._end_t, sock, event, occ, reason="taken-by", by=other,
+                cause=seq,
+                said=f"{head}: {other} found it by its own {call} at {format_time(t)}, and "
+                f"nothing told {proc}{since}",
+            )  # fmt: skip
+        rule = REPORT_ONCE.get(event, f"{event} is reported once")
+        if taker is not None:
+            return Verdict(
+                "stall", proc, self._end_t, sock, event, occ, reason="report-once", by=proc,
+                cause=taker.seq,
+                said=f"{head}: it was reported to {proc} at {format_time(taker.t_us)}, "
+                f"before its latest registration; {rule}",
+            )  # fmt: skip
+        return Verdict(
+            "stall", proc, self._end_t, sock, event, occ, reason="report-once", by=None,
+            cause=occ,
+            said=f"{head}: no notification of it reached {proc}{since}; {rule}",
+        )  # fmt: skip
 
 
 def _note_io(o: _Occ, found: tuple[int, str, str, int]) -> bool:
@@ -715,8 +819,13 @@ def _latched_text(name: str, prev: _Note | None) -> str:
     )
 
 
-def verdicts(trace: list[TraceRecord], blocked: dict[str, str | None]) -> list[Verdict]:
+def verdicts(
+    trace: list[TraceRecord],
+    blocked: dict[str, str | None],
+    holds: Mapping[str, Collection[str]] | None = None,
+    notified: Collection[str] = (),
+) -> list[Verdict]:
     """Every verdict of a finished trace (the oracle run over it at once)."""
     oracle = Oracle()
     oracle.records(trace)
-    return oracle.finish(blocked)
+    return oracle.finish(blocked, holds, notified)

@@ -19,10 +19,12 @@ Canonical call arguments (``Call.args``), by key:
 ``backlog``        int (listen)
 ``target``         process name (WSADuplicateSocket)
 ``info``           protocol-info name (WSADuplicateSocket names it, WSASocket uses it)
-``option``         "SO_LINGER" | "SO_OOBINLINE" (setsockopt/getsockopt)
+``option``         "SO_LINGER" | "SO_OOBINLINE" (setsockopt/getsockopt) | "SO_ERROR" (getsockopt)
 ``value``          int, or ``(onoff, seconds)`` for SO_LINGER
 ``fionbio``        0 | 1 | ``None``; ``fionread`` bool (ioctlsocket)
 ``handles``        tuple of event names (WSAWaitForMultipleEvents)
+``read``, ``write``, ``except``  tuples of descriptor names (select)
+``fds``            tuple of ``(descriptor, POLL events mask)`` (WSAPoll)
 ``timeout_us``     int, or ``None`` for WSA_INFINITE
 ``for_us``         int (sleep)
 =================  =====================================================================
@@ -35,12 +37,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .units import format_time
-from .winsock import mask_names
+from .winsock import mask_names, poll_request_names
 
 #: Loop kinds a process may run.
-LOOPS = ("none", "messages", "events")
+LOOPS = ("none", "messages", "events", "select")
 #: Handler keys besides the FD_ names.
 PROTOCOL_INFO = "PROTOCOL_INFO"
+#: A select loop's handler keys, per set a descriptor was found ready in.
+SELECT_HANDLERS = {"read": "READABLE", "write": "WRITABLE", "except": "EXCEPT"}
 #: Key of ``Expect.by_profile`` that applies under every profile.
 ANY_PROFILE = "*"
 #: Names a scenario passes for an invalid handle on purpose: never created, never resolved.
@@ -107,6 +111,11 @@ def _display_args(args: dict[str, Any]) -> dict[str, Any]:
             shown["timeout"] = format_time(v)
         elif k == "for_us":
             shown["for"] = format_time(v)
+        elif k in ("read", "write", "except"):
+            if v:
+                shown[k] = list(v)
+        elif k == "fds":
+            shown["fds"] = [{"socket": name, "events": poll_request_names(ev)} for name, ev in v]
         elif isinstance(v, tuple):
             shown[_FILE_NAMES.get(k, k)] = list(v)
         else:
@@ -148,6 +157,9 @@ class ProcessPlan:
     handle_time_us: int | None = None  # None: the network's handle_time
     handlers: dict[str, tuple[Call, ...]] = field(default_factory=dict)
     line: int = 0
+    #: a select loop's sets: descriptor names, each also covering the descriptors
+    #: numbered from it (``conn`` covers conn1, conn2 made by accept in handlers)
+    select_sets: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from .winsock import ACCEPT, CLOSE, CONNECT, OOB, READ, WRITE, WSAError
+from .winsock import ACCEPT, CLOSE, CONNECT, OOB, POLL, READ, WRITE, WSAError
 
 
 class NonlastClose(StrEnum):
@@ -91,6 +91,23 @@ class Profile:
     #: with ``fd_close_waits_for_drain``, a FIN is reported at once all the same when the
     #: local side has shut down sending too (the connection is closed both ways)
     fd_close_at_once_when_both_shut: bool
+    #: WSAPoll's revents for a failed connect (POLL bits). The WSAPoll page documents
+    #: POLLHUP|POLLERR; Windows reported nothing until Windows 10 version 2004 (the page's
+    #: note on the fix, and the workarounds curl and libuv carried for it), so observed
+    #: keeps the years of Windows without it: the socket is simply never ready
+    poll_failed_connect_revents: int
+    #: getsockopt(SO_ERROR) clears the error it returns. The getsockopt page says so
+    #: ("retrieves error status and clear"); W49's interactive part reads WSAECONNREFUSED
+    #: again after a second connect() call, so observed keeps it until a connection
+    #: succeeds (inferred: no test reads it twice in a row); Wine 8.0 keeps it too
+    so_error_read_clears: bool
+    #: WSAPoll fails with WSAEINVAL when asked for POLLPRI (the WSAPoll page: not supported)
+    poll_rejects_pollpri: bool
+    #: WSAPoll reports POLLHUP for a FIN only once the data before it has been read
+    poll_hangup_waits_for_drain: bool
+    #: a select or WSAPoll on a socket whose record holds a selected bit signals the
+    #: registration's event object again (W29 says it must not)
+    polling_signals_recorded_events: bool
 
     def recheck_bits(self, message_mode: bool) -> int:
         """Bits a select call re-raises from current conditions (RECHECK in 3.3)."""
@@ -150,6 +167,11 @@ DOCUMENTED = Profile(
     enum_checks_event_handle=True,
     wait_all_rejects_duplicates=True,
     shutdown_receive_resets=True,
+    poll_failed_connect_revents=int(POLL.ERR | POLL.HUP),
+    so_error_read_clears=True,
+    poll_rejects_pollpri=True,
+    poll_hangup_waits_for_drain=False,
+    polling_signals_recorded_events=False,
 )
 
 OBSERVED = Profile(
@@ -195,6 +217,11 @@ OBSERVED = Profile(
     enum_checks_event_handle=True,
     wait_all_rejects_duplicates=True,
     shutdown_receive_resets=True,
+    poll_failed_connect_revents=0,
+    so_error_read_clears=False,
+    poll_rejects_pollpri=True,
+    poll_hangup_waits_for_drain=False,
+    polling_signals_recorded_events=False,
 )
 
 #: Wine 8.0's known deviations from Windows: the decision points where ``wine`` differs
@@ -324,6 +351,26 @@ WINE_EVIDENCE: dict[str, str] = {
         "Wine's host (Linux TCP) does not reset a connection for shutdown(SD_RECEIVE) with "
         "unread data, nor for data arriving after it; the docs say it does (R83; R83 files)"
     ),
+    # Found by cross-checking the readiness files (select, WSAPoll).
+    "poll_rejects_pollpri": (
+        "Wine 8.0's WSAPoll accepts POLLPRI and reports nothing for it; the WSAPoll page "
+        "says it is not supported (WSAPoll_revents file)"
+    ),
+    "poll_failed_connect_revents": (
+        "Wine 8.0's WSAPoll reports a failed connect as POLLERR alone; the page documents "
+        "POLLHUP|POLLERR, and Windows before 10 version 2004 reported nothing "
+        "(WSAPoll_revents file)"
+    ),
+    "poll_hangup_waits_for_drain": (
+        "Wine reports POLLHUP for a FIN only once the data before it is read: it learns of "
+        "the FIN from a 0-byte recv(MSG_PEEK), as for FD_CLOSE (fd_close_waits_for_drain); "
+        "Windows reports POLLWRNORM|POLLRDNORM|POLLHUP (W50, test_WSAPoll; W50 file)"
+    ),
+    "polling_signals_recorded_events": (
+        "Wine's WSAPoll and select signal a WSAEventSelect event again while its record "
+        "holds a selected event (they poll through the server, which re-reports pending "
+        "events); Windows does not (W29, test_select_after_WSAEventSelect; W29 file)"
+    ),
 }
 
 #: observed with Wine 8.0's deviations (WINE_EVIDENCE)
@@ -353,6 +400,10 @@ WINE = replace(
     enum_checks_event_handle=False,
     wait_all_rejects_duplicates=False,
     shutdown_receive_resets=False,
+    poll_rejects_pollpri=False,
+    poll_failed_connect_revents=int(POLL.ERR),
+    poll_hangup_waits_for_drain=True,
+    polling_signals_recorded_events=True,
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (OBSERVED, DOCUMENTED, WINE)}

@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
@@ -45,6 +46,9 @@ _DASHES = ("-", "--", ":", "-.")
 _INT_KEYS = ("recv_buffer", "send_buffer")
 #: One past the largest seed: seeds are 64-bit, in a file, on the command line, in a sweep.
 SEED_END = 2**64
+#: Most runs per value: a million runs take minutes; far more would only fill memory
+#: with queued tasks before the first result.
+MAX_RUNS = 1_000_000
 
 
 class SweepError(ValueError):
@@ -57,7 +61,7 @@ def set_parameter(plan: Plan, key: str, value: str) -> Plan:
     parts = key.split(".")
     try:
         if parts == ["seed"]:
-            seed = int(value)
+            seed = int(value) if value.isascii() and value.isdigit() else -1
             if not 0 <= seed < SEED_END:
                 raise SweepError(f"{key}={value}: a seed is an integer from 0 to 2^64-1")
             return replace(plan, seed=seed)
@@ -224,13 +228,13 @@ class SweepResult:
             return None
 
     def plot(self, outcomes: Iterable[Outcome] | None = None) -> Figure:
-        """Probability (with 95% intervals) of each loss and hang against the parameter."""
+        """Probability (with 95% intervals) of each loss, hang and stall against the parameter."""
         from matplotlib.figure import Figure
 
         chosen = (
             list(outcomes)
             if outcomes is not None
-            else [o for o in self.outcomes() if o[0] in ("lost", "hang")]  # the losses
+            else [o for o in self.outcomes() if o[0] in ("lost", "hang", "stall")]  # losses, waits
         )
         fig = Figure(figsize=(7, 3.5), layout="constrained")
         ax = fig.subplots()
@@ -267,7 +271,17 @@ class SweepResult:
         )
         if chosen:
             ax.legend(fontsize=8)
-        return fig
+        from .plot import shown
+
+        return shown(fig)
+
+    def __str__(self) -> str:
+        return "\n".join(self.table())
+
+    def _repr_html_(self) -> str:
+        from .html import sweep_html
+
+        return sweep_html(self)
 
 
 class Serial(Executor):
@@ -286,12 +300,19 @@ class _Progress:
     """Runs done so far, on stderr: tqdm's bar when installed, else a counter line that
     ends with a newline, so whatever is printed next starts on a line of its own."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, enabled: bool | None) -> None:
+        from .notebook import kernel
+
+        in_notebook = kernel() is not None
+        enabled = in_notebook if enabled is None else enabled
         self.total, self.done, self.enabled = total, 0, enabled
         self.bar: Any = None
         if enabled:
-            try:
-                from tqdm import tqdm
+            try:  # tqdm is optional; in a notebook, its widget form when that works there
+                if in_notebook and find_spec("ipywidgets") is not None:
+                    from tqdm.notebook import tqdm
+                else:
+                    from tqdm import tqdm
 
                 self.bar = tqdm(total=total, unit="run", file=sys.stderr, leave=False)
             except ImportError:
@@ -318,14 +339,15 @@ def sweep(
     profile: str | None = None,
     executor: Executor | None = None,
     seed: int | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> SweepResult:
     """Run ``runs`` seeded replications per value of one varied parameter.
 
     ``vary`` is ``(KEY, [V1, V2, ...])``, e.g. ``("network.latency", ["50us", "1ms"])``.
+    ``progress`` shows the runs done on stderr (default: in a notebook, yes).
     """
-    if runs < 1:
-        raise SweepError("runs must be at least 1")
+    if not 1 <= runs <= MAX_RUNS:
+        raise SweepError(f"runs {runs}: 1 to {MAX_RUNS:,} runs per value")
     if vary is not None and (
         not isinstance(vary, tuple | list)
         or len(vary) != 2
@@ -345,7 +367,7 @@ def sweep(
             f"seeds {first}..{first + runs - 1}: a seed is at most 2^64-1; "
             f"start at {SEED_END - runs} or lower"
         )
-    seeds = list(range(first, first + runs))
+    seeds = range(first, first + runs)
     if vary and not vary[1]:
         raise SweepError(f"{vary[0]}: no values to vary it over")
     values: Sequence[str | None] = list(vary[1]) if vary else [None]
@@ -359,17 +381,15 @@ def sweep(
     rows = []
     for value, batch_futures in zip(values, futures, strict=True):
         row = SweepRow(value if value is not None else "(as written)", runs)
-        results: list[frozenset[Outcome]] = []
-        for fut in batch_futures:
-            got = fut.result()
-            results.extend(got)
+        for i, fut in zip(range(0, runs, BATCH), batch_futures, strict=True):
+            got = fut.result()  # counted as it comes: no list of every run's outcomes
             bar.update(len(got))
-        for s, found in zip(seeds, results, strict=True):
-            for o in found:
-                row.counts[o] = row.counts.get(o, 0) + 1
-                row.example.setdefault(o, s)
-            if row.clean_example is None and not any(o[0] in FINDINGS for o in found):
-                row.clean_example = s
+            for s, found in zip(seeds[i : i + BATCH], got, strict=True):
+                for o in found:
+                    row.counts[o] = row.counts.get(o, 0) + 1
+                    row.example.setdefault(o, s)
+                if row.clean_example is None and not any(o[0] in FINDINGS for o in found):
+                    row.clean_example = s
         rows.append(row)
     bar.close()
     return SweepResult(

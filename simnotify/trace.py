@@ -93,6 +93,7 @@ class Reason(StrEnum):
     NO_EVENTS = "no_events"  #: an events loop with no event objects yet
     #: an events loop with more event objects than one wait takes (64): its wait failed
     TOO_MANY_EVENTS = "too_many_events"
+    WAIT_SELECT = "wait_select"  #: a select loop waits for one of its sockets
 
 
 #: The record's stored fields, in the order they are written.
@@ -385,6 +386,11 @@ def waiting_in(rec: TraceRecord) -> str:
     if why is Reason.TOO_MANY_EVENTS:
         return "its event loop (more than 64 event objects to wait on)"
     data = _data(rec)
+    if why is Reason.WAIT_SELECT:
+        sets = "; ".join(
+            f"{k}={','.join(data[k])}" for k in ("read", "write", "except") if data.get(k)
+        )
+        return f"select({sets})"
     if why is Reason.WAIT_EVENTS or "handles" in data:
         return f"{rec.call or 'WSAWaitForMultipleEvents'}({', '.join(data['handles'])})"
     oob = ", MSG_OOB" if data.get("oob") else ""

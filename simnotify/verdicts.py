@@ -51,6 +51,15 @@ KINDS: dict[str, VerdictKind] = {
             "process",
         ),
         VerdictKind(
+            "stall",
+            "an actor still waiting at the end for a notification while a condition it "
+            "registered for already holds, untold since it registered",
+            True,
+            "#e377c2",
+            "P",
+            "process",
+        ),
+        VerdictKind(
             "stale",
             "a notification taken while the registration was not the taker's, or naming a "
             "descriptor it had closed",
@@ -93,7 +102,15 @@ FINDINGS: tuple[str, ...] = tuple(name for name, k in KINDS.items() if k.finding
 #: Kinds that are outcomes of a run (compared, tallied).
 OUTCOMES: tuple[str, ...] = tuple(name for name, k in KINDS.items() if k.outcome)
 #: Every kind in the order verdict summaries count them.
-ORDER: tuple[str, ...] = ("delivered", "lost", "stale", "spurious", "hang", "withdrawn")
+ORDER: tuple[str, ...] = (
+    "delivered",
+    "lost",
+    "stale",
+    "spurious",
+    "hang",
+    "stall",
+    "withdrawn",
+)
 assert set(ORDER) == set(KINDS), "ORDER names every verdict kind once"
 
 

@@ -79,3 +79,58 @@ ERROR_NAMES: dict[int, str] = {int(e): e.name for e in WSAError}
 def error_name(code: int) -> str:
     """``10035`` -> ``"WSAEWOULDBLOCK"``."""
     return ERROR_NAMES.get(code, str(code))
+
+
+class POLL(IntFlag):
+    """WSAPoll's event and revents bits (winsock2.h)."""
+
+    RDNORM = 0x0100
+    RDBAND = 0x0200
+    PRI = 0x0400
+    WRNORM = 0x0010
+    WRBAND = 0x0020
+    ERR = 0x0001
+    HUP = 0x0002
+    NVAL = 0x0004
+
+
+#: Names a WSAPoll ``events`` list may use: POLLIN is RDNORM|RDBAND, POLLOUT is WRNORM.
+POLL_REQUESTS: dict[str, int] = {
+    "POLLRDNORM": POLL.RDNORM,
+    "POLLRDBAND": POLL.RDBAND,
+    "POLLIN": POLL.RDNORM | POLL.RDBAND,
+    "POLLPRI": POLL.PRI,
+    "POLLWRNORM": POLL.WRNORM,
+    "POLLOUT": POLL.WRNORM,
+    "POLLWRBAND": POLL.WRBAND,
+}
+#: revents bits by name, in the order results list them.
+POLL_NAMES: dict[int, str] = {
+    int(POLL.RDNORM): "POLLRDNORM",
+    int(POLL.RDBAND): "POLLRDBAND",
+    int(POLL.WRNORM): "POLLWRNORM",
+    int(POLL.ERR): "POLLERR",
+    int(POLL.HUP): "POLLHUP",
+    int(POLL.NVAL): "POLLNVAL",
+}
+
+
+def poll_names(revents: int) -> list[str]:
+    """``POLL.RDNORM | POLL.HUP`` -> ``["POLLRDNORM", "POLLHUP"]``."""
+    return [name for bit, name in POLL_NAMES.items() if revents & bit]
+
+
+def poll_request_names(events: int) -> list[str]:
+    """A WSAPoll ``events`` mask in the names a scenario file uses (POLLIN and POLLOUT
+    are spelt out as their parts)."""
+    return [POLL_NAMES_ASKED[bit] for bit in POLL_NAMES_ASKED if events & bit]
+
+
+#: The single-bit names of what WSAPoll can be asked, in order.
+POLL_NAMES_ASKED: dict[int, str] = {
+    int(POLL.RDNORM): "POLLRDNORM",
+    int(POLL.RDBAND): "POLLRDBAND",
+    int(POLL.PRI): "POLLPRI",
+    int(POLL.WRNORM): "POLLWRNORM",
+    int(POLL.WRBAND): "POLLWRBAND",
+}

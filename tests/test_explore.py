@@ -129,10 +129,21 @@ def test_the_reduction_loses_no_outcome_and_runs_fewer_schedules(path: Path) -> 
     assert reduced.schedules < naive.schedules
 
 
-def test_the_default_schedule_is_the_plain_run_when_nothing_is_jittered() -> None:
-    plan = to_plan(sn.load(TWO))
-    plain, default = run_plan(plan), run_plan(plan, None, "-")
-    assert [r.to_dict() for r in plain.trace] == [r.to_dict() for r in default.trace]
+def jittered(path: Path) -> bool:
+    plan = to_plan(sn.load(path))
+    return plan.network.jitter is not None or any(st.jitter for st in plan.steps)
+
+
+UNJITTERED = [p for p in sorted((ROOT / "scenarios").glob("*.toml")) if not jittered(p)]
+
+
+@pytest.mark.parametrize("path", UNJITTERED, ids=[p.stem for p in UNJITTERED])
+def test_the_default_schedule_is_the_plain_run_when_nothing_is_jittered(path: Path) -> None:
+    plan = to_plan(sn.load(path))
+    for profile in ("observed", "documented"):
+        plain, default = run_plan(plan, profile), run_plan(plan, profile, "-")
+        assert [r.to_dict() for r in plain.trace] == [r.to_dict() for r in default.trace]
+        assert plain.verdicts == default.verdicts
 
 
 def test_any_executor_gives_the_same_result(prefork: ExploreResult) -> None:
@@ -189,3 +200,27 @@ def test_explore_command_table_json_and_bad_input(
     plot = tmp_path / "w.png"
     code, out, _ = run_cli(capsys, "explore", str(TWO), "--plot", str(plot))
     assert code == 0 and plot.stat().st_size > 0
+
+
+BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
+RACES = {"prefork-handoff-race", "two-registrants-race"}
+#: bundled scenarios whose outcome no order of their happenings changes
+ONE_OUTCOME = {
+    "enum-steals-record",
+    "fd-write-only-after-wouldblock",
+    "prefork-handoff-done-right",
+    "shared-event-two-sockets",
+    "shared-sockets-fix-one-process",
+    "stale-message-after-cancel",
+    "twisted-sticky-close-fix",
+}
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_every_bundled_scenario_is_explored_exhaustively(path: Path) -> None:
+    result = sn.explore(sn.load(path))
+    assert result.exhaustive
+    if path.stem in RACES:
+        assert len(result.outcomes) > 1, result.table()
+    if path.stem in ONE_OUTCOME:
+        assert len(result.outcomes) == 1, result.table()

@@ -306,3 +306,57 @@ def test_a_huge_sparse_file_under_a_raised_limit_is_not_read_whole(tmp_path: Pat
 def test_a_device_is_refused_quickly(capsys: pytest.CaptureFixture[str], device: str) -> None:
     code, _, err = run_cli(capsys, "check", device, "--max-file-bytes", str(2**40))
     assert code == 2 and err.startswith(f"{device}:")
+
+
+def test_standard_output_on_a_full_disk_is_named() -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*CLI, "run", str(E1)], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    assert (done.returncode, done.stderr) == (
+        2,
+        "standard output: cannot write it: No space left on device\n",
+    )
+
+
+def test_a_streamed_run_stopped_by_the_limit_leaves_no_trace_and_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    trace = tmp_path / "t.jsonl"
+    argv = ["run", str(PING_PONG), "--quiet", "--stream", "--trace", str(trace)]
+    code, _, err = run_cli(capsys, *argv, "--max-happenings", "1000")
+    assert code == 2
+    assert err.startswith(f"{PING_PONG}:")
+    assert err.endswith(f"raise the limit with --max-happenings; {trace} was not written\n")
+    assert leftovers(tmp_path) == []
+
+
+def test_a_worker_that_dies_stops_the_sweep_with_one_line(long_run: Path, tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [*CLI, "sweep", str(long_run), "--runs", "200", "--jobs", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while len(workers := [p for p in session_processes(proc.pid) if p != proc.pid]) < 2:
+        assert time.monotonic() < deadline, "no workers started"
+        time.sleep(0.1)
+    time.sleep(1)  # working on their first tasks
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err) == (
+        2,
+        "a worker process died (killed by a signal, or out of memory) before its runs were done\n",
+    )
+    time.sleep(0.5)
+    assert session_processes(proc.pid) == []
+
+
+def test_more_runs_than_a_sweep_can_hold_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "sweep", str(E1), "--runs", str(10**12))
+    assert (code, out, err) == (2, "", f"--runs {10**12}: at most 1,000,000 runs per value\n")
+    with pytest.raises(SweepError, match="1 to 1,000,000 runs per value"):
+        sn.sweep(sn.load(E1), runs=10**12)

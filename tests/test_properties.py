@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from simnotify.engine.calls import Outcome
@@ -54,6 +54,8 @@ class Checker(Probe):
         self.freed: Counter[str] = Counter()
         self.checks_made = 0
         self._no_socket: bool | None = None
+        self._before_poll: object = None
+        self.polls = 0  # select and WSAPoll attempts checked
 
     # the observer: every record, in order (batches come between simpy events)
     def records(self, batch: list[TraceRecord]) -> None:
@@ -104,7 +106,24 @@ class Checker(Probe):
         if ev is not None:
             assert not ev.signalled, f"enumerate({d.label}, {ev.name}) did not reset the event"
 
+    def _notification_state(self) -> object:
+        """Everything a notification depends on: registrations, records, latches, errors,
+        the nonblocking flag, event objects and queued messages (W29)."""
+        world = self.world
+        assert world is not None
+        sockets = [
+            (s.id, id(s.reg), s.record, s.latch, dict(s.err), s.nonblocking, s.write_blocked)
+            for s in world.table.sockets
+        ]
+        procs = [
+            (p.name, [(e.name, e.signalled, e.closed) for e in p.event_list], len(p.messages))
+            for p in world.processes.values()
+        ]
+        return sockets, procs
+
     def calling(self, proc: SimProcess, call: Call, ctx: Ctx) -> None:
+        if call.name in ("select", "WSAPoll"):
+            self._before_poll = self._notification_state()
         d = proc.resolve(call.args.get("socket"), ctx)
         self._no_socket = "socket" in call.args and (
             (d is None and call.name not in CREATE_ON_FIRST_USE) or (d is not None and not d.open)
@@ -113,6 +132,9 @@ class Checker(Probe):
     def called(self, proc: SimProcess, call: Call, out: Outcome | Blocked) -> None:
         if self._no_socket:  # the scenario's mistake, answered as Windows answers it
             assert out == (None, "WSAENOTSOCK"), f"{call.name} on no socket: {out}"
+        if call.name in ("select", "WSAPoll"):  # W29: polling changes no notification state
+            assert self._notification_state() == self._before_poll, f"{call.name} changed state"
+            self.polls += 1
         self.check()
 
     def duplicated(self, info: ProtocolInfo) -> None:
@@ -322,7 +344,10 @@ STEP_KINDS = (
     *("WSAAsyncSelect", "WSAEventSelect", "send", "recv", "WSAEnumNetworkEvents") * 2,
     *("WSADuplicateSocket", "WSADuplicateSocket", "send_oob", "shutdown", "closesocket"),
     *("PeekMessage", "WSASocket", "FIONBIO", "setsockopt", "exit", "connect", "accept", "other"),
+    *("select", "WSAPoll"),
 )
+#: WSAPoll ``events`` masks a random poll asks.
+POLL_ASKS = (0x0100, 0x0010, 0x0300 | 0x0010, 0x0200, 0x0400)
 #: Rarer calls, mostly about event objects and windows, or bound to fail.
 OTHER_CALLS = (
     call("WSACloseEvent", event="e1"),
@@ -410,6 +435,14 @@ def step_calls(
         return call(kind, socket=draw(st.sampled_from(("k0", "k1"))), to=to, refused=refused)
     if kind == "accept":
         return call(kind, socket="L", as_=draw(st.sampled_from((None, "a"))))
+    if kind in ("select", "WSAPoll"):
+        names = tuple(draw(st.lists(st.sampled_from((sock, *own, *shared)), max_size=3)))
+        timeout = draw(st.sampled_from((0, 0, 300, None)))
+        if kind == "select":
+            sets = {k: draw(st.sampled_from(((), names))) for k in ("read", "write", "except")}
+            return call(kind, **sets, timeout_us=timeout)
+        fds = tuple((n, draw(st.sampled_from(POLL_ASKS))) for n in names)
+        return call(kind, fds=fds, timeout_us=timeout)
     if draw(st.booleans()):
         return draw(
             st.sampled_from(
@@ -514,11 +547,23 @@ def _holds_everywhere(plan: Plan) -> None:
         assert checker.checks_made > 0
 
 
-@settings(COMMON, max_examples=500)
+@settings(COMMON, max_examples=100)
 @given(plan=plans())
 def test_invariants_hold_in_random_scenarios(plan: Plan) -> None:
-    """500 random scenarios under both profiles: every invariant after every happening."""
+    """100 random scenarios under both profiles: every invariant after every happening (the
+    quick run; ``-m long``, run by .ci/run, checks 10,000)."""
     _holds_everywhere(plan)
+
+
+@settings(COMMON, max_examples=100)
+@given(plan=plans())
+def test_select_and_wsapoll_never_change_notification_state(plan: Plan) -> None:
+    """W29: in random scenarios that poll, no select or WSAPoll attempt (one that returns,
+    fails or blocks) changes a registration, record, latch, error, event object or queued
+    message; the checker compares the state around every attempt."""
+    assume(any(step.call.name in ("select", "WSAPoll") for step in plan.steps))
+    polls = sum(run_checked(plan, profile).polls for profile in PROFILES)
+    assume(polls > 0)  # a poll whose process exited first checks nothing
 
 
 @pytest.mark.long

@@ -319,7 +319,7 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
         ),
         pytest.param(
             '[processes.A]\nloop = "message"\n',
-            "s.toml:5: processes.A.loop: expected 'none', 'messages' or 'events', "
+            "s.toml:5: processes.A.loop: expected 'none', 'messages', 'events' or 'select', "
             "got 'message' (did you mean 'messages'?)",
             id="literal-choice",
         ),
@@ -345,8 +345,8 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
         ),
         pytest.param(
             '[processes.A]\non.FD_READ = [{ call = "recv", bytes = 1, expect = true }]\n',
-            "s.toml:5: processes.A.on.FD_READ[0].expect: expected a number, a string or a list, "
-            "or a table keyed by profile, got true",
+            "s.toml:5: processes.A.on.FD_READ[0].expect: expected a number, a string, a list "
+            "or a readiness table, or a table keyed by profile, got true",
             id="expect-type",
         ),
         pytest.param(
@@ -385,7 +385,7 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
         pytest.param(
             PROCS + '[[expect]]\nlost = "FD_READ"\ndelivered = "FD_READ"\n',
             "s.toml:6: expect[0]: needs exactly one of lost, delivered, none, stale, spurious, "
-            "hang, blocked, received (found lost, delivered)",
+            "hang, stall, blocked, received (found lost, delivered)",
             id="outcome-one-claim",
         ),
         pytest.param(
@@ -395,7 +395,7 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
         ),
         pytest.param(
             PROCS + '[[expect]]\nnone = "gone"\n',
-            "s.toml:7: expect[0].none: expected 'lost', 'hang', 'stale' or 'spurious', got 'gone'",
+            "s.toml:7: expect[0].none: expected 'lost', 'hang', 'stall', 'stale' or 'spurious', got 'gone'",
             id="outcome-none",
         ),
         pytest.param(

@@ -60,6 +60,7 @@ def test_process_pool_gives_the_serial_result() -> None:
     assert serial == parallel
 
 
+@pytest.mark.dask
 def test_dask_local_cluster_gives_the_serial_result() -> None:
     import distributed  # a test dependency: a sweep on Dask is checked, never skipped
 
@@ -136,6 +137,7 @@ def test_a_sweep_without_a_parameter_replays_the_scenario_as_written() -> None:
         ("network.send_buffer", str(2**40), f"must be at most 2147483648, got {2**40}"),
         ("seed", str(2**64), "a seed is an integer from 0 to 2"),
         ("seed", "-1", "a seed is an integer from 0 to 2"),
+        ("seed", "0x10", "a seed is an integer from 0 to 2"),
         ("network.latency", "-1us", "negative"),
     ],
 )

@@ -32,7 +32,9 @@
  *     peek window=W (all of one window's) | destroy window=W
  *     dup name=N pid=P (info=HEX) | import as=N info=HEX|-
  *     fionbio name=N value=0|1 | fionread name=N
- *     setopt name=N opt=linger|oobinline value=A[,B] | getopt name=N opt=...
+ *     setopt name=N opt=linger|oobinline value=A[,B] | getopt name=N opt=linger|oobinline|error
+ *     select read=N1,N2 write=... except=... (timeout 0; SET:NAME,... of the ready ones)
+ *     poll fds=N1:EVENTS,N2:EVENTS (WSAPoll, timeout 0; NAME:POLLX,... of the revents)
  *     refusedport | version | exit (closes everything, then ends) | quit
  */
 
@@ -765,10 +767,94 @@ static void do_getopt(const struct command *cmd)
             return reply_wsa_error();
         return reply("OK %u,%u", l.l_onoff, l.l_linger);
     }
+    if (opt && !strcmp(opt, "error")) {
+        int err = 0;
+        int len = sizeof err;
+        if (getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)&err, &len) != 0) return reply_wsa_error();
+        return reply("OK %s", err ? error_text(err) : "0");
+    }
     BOOL v = 0;
     int len = sizeof v;
     if (getsockopt(s, SOL_SOCKET, SO_OOBINLINE, (char *)&v, &len) != 0) return reply_wsa_error();
     reply("OK %d", v ? 1 : 0);
+}
+
+/* the names of a comma list into an fd_set (closed or unknown names as INVALID_SOCKET) */
+static void fill_set(const char *names, fd_set *set, char list[][NAME_LEN], int *n)
+{
+    char copy[LINE_MAX_LEN];
+    char *save = NULL;
+    FD_ZERO(set);
+    *n = 0;
+    snprintf(copy, sizeof copy, "%s", names ? names : "");
+    for (char *t = strtok_r(copy, ",", &save); t && *n < FD_SETSIZE; t = strtok_r(NULL, ",", &save)) {
+        copy_name(list[(*n)++], t);
+        FD_SET(sock_of(t), set);
+    }
+}
+
+static void append_entry(char *out, size_t size, const char *a, const char *b)
+{
+    size_t len = strlen(out);
+    snprintf(out + len, size - len, "%s%s:%s", len ? "," : "", a, b);
+}
+
+/* select: zero timeout; the names found ready in each set */
+static void do_select(const struct command *cmd)
+{
+    static const char *keys[3] = {"read", "write", "except"};
+    static char names[3][FD_SETSIZE][NAME_LEN];
+    fd_set sets[3];
+    int counts[3];
+    static char out[LINE_MAX_LEN];
+    struct timeval zero = {0, 0};
+    for (int k = 0; k < 3; k++) {
+        fill_set(arg(cmd, keys[k]), &sets[k], names[k], &counts[k]);
+    }
+    if (select(0, counts[0] ? &sets[0] : NULL, counts[1] ? &sets[1] : NULL,
+               counts[2] ? &sets[2] : NULL, &zero) == SOCKET_ERROR)
+        return reply_wsa_error();
+    out[0] = 0;
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < counts[k]; i++)
+            if (FD_ISSET(sock_of(names[k][i]), &sets[k])) append_entry(out, sizeof out, keys[k], names[k][i]);
+    reply("OK %s", *out ? out : "-");
+}
+
+static const struct {
+    SHORT bit;
+    const char *name;
+} poll_names[] = {
+    {POLLRDNORM, "POLLRDNORM"}, {POLLRDBAND, "POLLRDBAND"}, {POLLWRNORM, "POLLWRNORM"},
+    {POLLERR, "POLLERR"},       {POLLHUP, "POLLHUP"},       {POLLNVAL, "POLLNVAL"},
+};
+
+/* poll: WSAPoll with a zero timeout; NAME:POLLX for every revents bit */
+static void do_poll(const struct command *cmd)
+{
+    WSAPOLLFD fds[FD_SETSIZE];
+    static char names[FD_SETSIZE][NAME_LEN];
+    ULONG n = 0;
+    char copy[LINE_MAX_LEN];
+    static char out[LINE_MAX_LEN];
+    char *save = NULL;
+    const char *list = arg(cmd, "fds");
+    snprintf(copy, sizeof copy, "%s", list ? list : "");
+    for (char *t = strtok_r(copy, ",", &save); t && n < FD_SETSIZE; t = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(t, ':');
+        if (colon) *colon = 0;
+        copy_name(names[n], t);
+        fds[n].fd = sock_of(t);
+        fds[n].events = (SHORT)(colon ? strtol(colon + 1, NULL, 0) : 0);
+        fds[n].revents = 0;
+        n++;
+    }
+    if (WSAPoll(fds, n, 0) == SOCKET_ERROR) return reply_wsa_error();
+    out[0] = 0;
+    for (ULONG i = 0; i < n; i++)
+        for (size_t b = 0; b < sizeof poll_names / sizeof poll_names[0]; b++)
+            if (fds[i].revents & poll_names[b].bit) append_entry(out, sizeof out, names[i], poll_names[b].name);
+    reply("OK %s", *out ? out : "-");
 }
 
 /* refusedport: a port nobody listens on (bound, then closed at once) */
@@ -826,6 +912,8 @@ static void run_command(struct command *cmd)
     else if (!strcmp(c, "fionbio") || !strcmp(c, "fionread")) do_ioctl(cmd);
     else if (!strcmp(c, "setopt")) do_setopt(cmd);
     else if (!strcmp(c, "getopt")) do_getopt(cmd);
+    else if (!strcmp(c, "select")) do_select(cmd);
+    else if (!strcmp(c, "poll")) do_poll(cmd);
     else if (!strcmp(c, "refusedport")) do_refusedport();
     else if (!strcmp(c, "sleep")) Sleep((DWORD)arg_long(cmd, "ms", 0)), reply("OK 0");
     else if (!strcmp(c, "version")) reply("OK %s interp=%s", system_description(), INTERP_VERSION);

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..trace import Reason, TraceRecord
-from ..winsock import EVENT_NAMES
+from ..winsock import EVENT_NAMES, POLL_REQUESTS
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -49,7 +49,11 @@ LOCAL = frozenset(
     }
 )
 #: Calls (and takes) that only look: they leave nothing for the server to notice.
-LOOKING = frozenset({"WSAEnumNetworkEvents", "WSAWaitForMultipleEvents", "PeekMessage", "take"})
+LOOKING = frozenset(
+    {"WSAEnumNetworkEvents", "WSAWaitForMultipleEvents", "PeekMessage", "take", "select", "WSAPoll"}
+)
+#: select's sets, as the interpreter names them.
+SELECT_SETS = ("read", "write", "except")
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +340,8 @@ class Builder:
         if made is None:
             return
         command, kind, expected, key = made
-        self._settle(call)
+        # SO_ERROR reads what the network did, so it waits for the server like a look
+        self._settle("select" if (rec.args or {}).get("option") == "SO_ERROR" else call)
         if start:
             self.started.add(rec.seq)
             self._line(str(rec.process), ident, f"start {command}")
@@ -537,11 +542,24 @@ class Builder:
                 plain,
                 key,
             )
+        if call == "select":
+            sets = " ".join(f"{k}={','.join(args[k])}" for k in SELECT_SETS if args.get(k))
+            found = rec.data or {}
+            value = frozenset(f"{k}:{n}" for k in SELECT_SETS for n in found.get(k, ()))
+            return f"select {sets}".rstrip(), "set", Outcome(status, value), key
+        if call == "WSAPoll":
+            fds = ",".join(
+                f"{fd['socket']}:{sum(POLL_REQUESTS[e] for e in fd['events']):#x}"
+                for fd in args.get("fds", ())
+            )
+            revents = (rec.data or {}).get("revents", {})
+            value = frozenset(f"{n}:{r}" for n, rs in revents.items() for r in rs)
+            return f"poll fds={fds}", "set", Outcome(status, value), key
         if call == "getsockopt":
             option = args.get("option")
             res = rec.result
             shown = ",".join(str(int(v)) for v in res) if isinstance(res, list) else str(res)
-            opt = "linger" if option == "SO_LINGER" else "oobinline"
+            opt = {"SO_LINGER": "linger", "SO_ERROR": "error"}.get(str(option), "oobinline")
             value = shown if status == "ok" else None
             return f"getopt name={name} opt={opt}", "value", Outcome(status, value), key
         if call == "ioctlsocket":

@@ -15,13 +15,23 @@ from typing import TYPE_CHECKING, Any
 from ..plan import INVALID_SOCKET, Call, Plan
 from ..profiles import NonlastClose, Profile
 from ..trace import Kind, Reason, TraceRecord
-from ..winsock import ACCEPT, BIT_NAMES, OOB, READ, WRITE, WSAError, error_name
+from ..winsock import ACCEPT, BIT_NAMES, OOB, POLL, READ, WRITE, WSAError, error_name, poll_names
 from ..winsock import WSA_MAXIMUM_WAIT_EVENTS as WAIT_MAX
 from .compat import Callback, Environment
 from .network import Network
 from .notify import Notifier
 from .objects import EventObject
 from .probe import Probe
+from .readiness import (
+    exceptional,
+    readable,
+    revents,
+    shown_by_except,
+    shown_by_read,
+    shown_by_write,
+    shown_pairs,
+    writable,
+)
 from .sockets import Descriptor, ProtocolInfo, SocketTable, State, Totals, UnderlyingSocket
 from .tracer import Tracer
 from .waits import Blocked, Ctx
@@ -45,6 +55,33 @@ def _err(code: WSAError) -> Outcome:
 def _note(rec: TraceRecord, **facts: Any) -> None:
     """Add structured facts to a call record, keeping what is there (the step's id)."""
     rec.data = {**rec.data, **facts} if rec.data else facts
+
+
+#: select's sets: the test of each, and the FD_ events a ready socket shows
+_Test = Callable[[UnderlyingSocket], bool]
+_Shown = Callable[[UnderlyingSocket], int]
+_SELECT_TESTS: dict[str, tuple[_Test, _Shown]] = {
+    "read": (readable, shown_by_read),
+    "write": (writable, shown_by_write),
+    "except": (exceptional, shown_by_except),
+}
+
+
+def _covers(names: tuple[str, ...], d: Descriptor) -> bool:
+    """A set names ``d`` itself, or the base it was numbered from (conn -> conn1)."""
+    return d.name in names or d.name.rstrip("0123456789") in names
+
+
+def _loop_sets(proc: SimProcess) -> dict[str, list[Descriptor]]:
+    """The open descriptors of a select loop's sets (no sets: every one, for reading)."""
+    read, write, except_ = proc.select_sets
+    open_ = [d for d in proc.descriptors if d.open]
+    if not (read or write or except_):
+        return {"read": open_, "write": [], "except": []}
+    return {
+        key: [d for d in open_ if _covers(names, d)]
+        for key, names in (("read", read), ("write", write), ("except", except_))
+    }
 
 
 def _bits_text(bits: list[tuple[int, int]]) -> list[str]:
@@ -102,6 +139,8 @@ class Api:
             "setsockopt": self.setsockopt,
             "getsockopt": self.getsockopt,
             "ioctlsocket": self.ioctlsocket,
+            "select": self.select,
+            "WSAPoll": self.wsapoll,
             "exit": self.exit,
         }
         self._enum_call = Call("WSAEnumNetworkEvents", {"socket": None, "event": None})
@@ -735,8 +774,14 @@ class Api:
         if d is None:
             return self._fail(proc, call, E.WSAENOTSOCK)
         rec = self._begin(proc, call, d)
-        if call.args["option"] == "SO_LINGER":
+        option = call.args["option"]
+        if option == "SO_LINGER":
             return self._done(rec, (list(d.sock.linger), None))
+        if option == "SO_ERROR":  # the pending error; the profile says if reading clears it
+            err = d.sock.so_error
+            if self.p.so_error_read_clears:
+                d.sock.so_error = 0
+            return self._done(rec, (error_name(err) if err else 0, None))
         return self._done(rec, (d.sock.oobinline, None))
 
     def ioctlsocket(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
@@ -755,6 +800,110 @@ class Api:
         rec = self._begin(proc, call, d)
         s.nonblocking = False
         return self._done(rec, (0, None))
+
+    # -- readiness: select and WSAPoll read state and change none (W29) -------------------
+
+    @staticmethod
+    def _named(proc: SimProcess, name: str, ctx: Ctx) -> Descriptor | None:
+        d = ctx.bindings.get(name) or proc.names.get(name)
+        return d if d is not None and d.open else None
+
+    def _timed_out(self, started: int, call: Call) -> tuple[bool, int | None]:
+        """(the wait is over, its deadline): ``timeout_us`` None waits for ever."""
+        timeout = call.args.get("timeout_us")
+        if timeout is None:
+            return False, None
+        return self.env.now >= started + timeout, started + timeout
+
+    def select(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome | Blocked:
+        args = call.args
+        sets = [(key, args.get(key, ())) for key in ("read", "write", "except")]
+        if not any(names for _, names in sets):
+            return self._fail(proc, call, E.WSAEINVAL)  # all three sets empty
+        found: dict[str, list[str]] = {}
+        shows: list[list[str]] = []
+        socks: list[UnderlyingSocket] = []
+        for key, names in sets:
+            test, shown = _SELECT_TESTS[key]
+            ready: list[str] = []
+            for name in names:
+                d = self._named(proc, name, ctx)
+                if d is None:
+                    return self._fail(proc, call, E.WSAENOTSOCK)
+                s = d.sock
+                socks.append(s)
+                if test(s):
+                    ready.append(d.name)
+                    shows += shown_pairs(s.id, shown(s))
+            found[key] = ready
+        count = sum(map(len, found.values()))
+        over, deadline = self._timed_out(started, call)
+        if not count and not over:
+            return Blocked("select", None, tuple(socks), deadline)
+        rec = self._begin(proc, call, None)
+        _note(rec, **found, shows=shows)
+        self._polled(socks, rec.seq)
+        return self._done(rec, (count, None))
+
+    def wsapoll(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome | Blocked:
+        fds: tuple[tuple[str, int], ...] = call.args.get("fds", ())
+        pri = self.p.poll_rejects_pollpri and any(events & POLL.PRI for _, events in fds)
+        if not fds or pri:
+            return self._fail(proc, call, E.WSAEINVAL)  # POLLPRI is not supported
+        found: dict[str, list[str]] = {}
+        shows: list[list[str]] = []
+        socks: list[UnderlyingSocket] = []
+        for name, events in fds:
+            d = self._named(proc, name, ctx)
+            if d is None:
+                found[name] = ["POLLNVAL"]
+                continue
+            socks.append(d.sock)
+            out, shown = revents(d.sock, events, self.p)
+            if out:
+                found[d.name] = poll_names(out)
+                shows += shown_pairs(d.sock.id, shown)
+        over, deadline = self._timed_out(started, call)
+        if not found and not over:
+            return Blocked("WSAPoll", None, tuple(socks), deadline)
+        rec = self._begin(proc, call, None)
+        _note(rec, revents=found, shows=shows)
+        self._polled(socks, rec.seq)
+        return self._done(rec, (len(found), None))
+
+    def loop_select(
+        self, proc: SimProcess
+    ) -> tuple[list[tuple[str, Descriptor]], dict[str, list[str]], list[UnderlyingSocket]]:
+        """A select loop's select: the (set, descriptor) pairs found ready, in set order,
+        the sets it waited on, and their sockets. One call record when something is ready."""
+        chosen = _loop_sets(proc)
+        ready: list[tuple[str, Descriptor]] = []
+        shows: list[list[str]] = []
+        socks: list[UnderlyingSocket] = []
+        for key, ds in chosen.items():
+            test, shown = _SELECT_TESTS[key]
+            for d in ds:
+                socks.append(d.sock)
+                if test(d.sock):
+                    ready.append((key, d))
+                    shows += shown_pairs(d.sock.id, shown(d.sock))
+        waited = {key: [d.name for d in ds] for key, ds in chosen.items() if ds}
+        if ready:
+            args = {k: list(v) for k, v in waited.items()}
+            rec = self._emit(
+                CALL, proc.name, None, None, None, None, None, None, None, None, "select", args
+            )
+            found = {key: [d.name for k, d in ready if k == key] for key in chosen}
+            _note(rec, **found, shows=shows)
+            rec.result = len(ready)
+            self._polled(socks, rec.seq)
+        return ready, waited, socks
+
+    def _polled(self, socks: list[UnderlyingSocket], cause: int) -> None:
+        """A profile where polling re-reports recorded events (Wine's) signals them."""
+        if self.p.polling_signals_recorded_events:
+            for s in dict.fromkeys(socks):
+                self.notifier.resignal(s, cause)
 
     def exit(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
         rec = self._begin(proc, call, None)

@@ -104,7 +104,7 @@ class Network:
             return
         if server is None:
             client.state = State.CONNECT_FAILED
-            client.connect_err = int(WSAError.WSAECONNREFUSED)
+            client.connect_err = client.so_error = int(WSAError.WSAECONNREFUSED)
             n.connection_outcome(client, CONNECT)
             occ = n.occur(client, CONNECT, Reason.CONNECT_REFUSED)
             n.raise_(client, CONNECT, client.connect_err, occ)
@@ -118,7 +118,7 @@ class Network:
         client.state = State.CONNECTED
         client.peer = server
         server.peer = client
-        client.connect_err = 0
+        client.connect_err = client.so_error = 0
         n.connection_outcome(client, CONNECT | WRITE)
         n.raise_(client, CONNECT, 0, n.occur(client, CONNECT, Reason.CONNECTED))
         n.raise_(client, WRITE, 0, n.occur(client, WRITE, Reason.CONNECTED_WRITABLE))

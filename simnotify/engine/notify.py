@@ -142,6 +142,16 @@ class Notifier:
             ev.signalled = True
             ev.owner.poke()
 
+    def resignal(self, s: UnderlyingSocket, cause: int) -> None:
+        """Signal the event of ``s``'s registration again if its record holds a selected
+        bit: what polling does under ``polling_signals_recorded_events`` (W29 on Wine)."""
+        reg = s.reg
+        bits = s.record & reg.mask if reg is not None and reg.event is not None else 0
+        if bits:
+            assert reg is not None and reg.event is not None
+            bit = next(b for b in self.p.post_order if bits & b)
+            self.set_event(reg.event, s, bit, cause)
+
     def discard(self, s: UnderlyingSocket, bits: int, cause: int | None, why: Reason) -> None:
         """Remove recorded bits that nobody enumerated (one trace record per bit)."""
         bits &= s.record

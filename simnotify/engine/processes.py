@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import simpy
 from simpy.events import Event
 
-from ..plan import INVALID_EVENT, PROTOCOL_INFO, Call, Plan, ProcessPlan, Step
+from ..plan import INVALID_EVENT, PROTOCOL_INFO, SELECT_HANDLERS, Call, Plan, ProcessPlan, Step
 from ..trace import Kind, Reason, TraceRecord
 from ..winsock import BIT_NAMES
 from ..winsock import WSA_MAXIMUM_WAIT_EVENTS as WAIT_MAX
@@ -44,6 +44,10 @@ class Calls(Protocol):
     def loop_enumerate(
         self, proc: SimProcess, ev: EventObject, booked: dict[Descriptor, EventObject]
     ) -> list[tuple[Descriptor, list[tuple[int, int]]]]: ...
+
+    def loop_select(
+        self, proc: SimProcess
+    ) -> tuple[list[tuple[str, Descriptor]], dict[str, list[str]], list[UnderlyingSocket]]: ...
 
     def auto_wsasocket(self, proc: SimProcess, info: ProtocolInfo, ctx: Ctx) -> None: ...
 
@@ -103,6 +107,7 @@ class SimProcess:
         own = plan.handle_time_us
         self.handle_time = host.plan.network.handle_time_us if own is None else own
         self.handlers = plan.handlers
+        self.select_sets = plan.select_sets
         self.handed: deque[Step] = deque()  # due steps given to us, run in order
         self.due = 0  # our steps waiting in the feeder's queue for this instant
         self.idle = False
@@ -245,6 +250,13 @@ class SimProcess:
                         self.waiting = None
                         yield from self._on_event(ev)
                         continue
+                elif self.loop == "select":
+                    ready, waited, socks = host.api.loop_select(self)
+                    if ready:
+                        self.waiting = None
+                        yield from self._on_ready(ready)
+                        continue
+                    self._block_select(waited, socks)
                 if self.loop == "messages":
                     self._block(("GetMessage",), Reason.GET_MESSAGE)
                 elif self.loop == "events":
@@ -300,6 +312,14 @@ class SimProcess:
         else:
             self._block(("loop",), Reason.NO_EVENTS)
 
+    def _block_select(self, waited: dict[str, list[str]], socks: list[UnderlyingSocket]) -> None:
+        """A select loop waits until one of its sockets changes (or a step comes)."""
+        key = ("select", *(tuple(v) for v in waited.values()))
+        self._block(key, Reason.WAIT_SELECT, "select", None, waited)
+        for s in socks:
+            if self not in s.waiters:
+                s.waiters.append(self)
+
     def _signalled_event(self) -> EventObject | None:
         for ev in self.event_list:
             if ev.signalled:
@@ -326,6 +346,28 @@ class SimProcess:
                 calls = handlers.get(BIT_NAMES[bit])
                 if calls:
                     yield from self._run_calls(calls, Ctx(default=d, handler=True))
+
+    def _on_ready(self, ready: list[tuple[str, Descriptor]]) -> Gen:
+        """The select loop's body: ``handle_time`` once, then per ready descriptor the
+        handler of the set it was found in (on.READABLE, on.WRITABLE, on.EXCEPT), or the
+        one for that descriptor (``on."READABLE@lsn"``, also for lsn1, lsn2, ...)."""
+        host = self.host
+        if self.handle_time:
+            host.tracer.actor = None
+            yield host.env.timeout(self.handle_time)
+            host.tracer.actor = self.name
+        for key, d in ready:
+            if self.exited:
+                return
+            handler = SELECT_HANDLERS[key]
+            get = self.handlers.get
+            calls = (
+                get(f"{handler}@{d.name}")
+                or get(f"{handler}@{d.name.rstrip('0123456789')}")
+                or get(handler)
+            )
+            if calls and d.open:
+                yield from self._run_calls(calls, Ctx(default=d, handler=True))
 
     def _on_info(self, info: ProtocolInfo) -> Gen:
         calls = self.handlers.get(PROTOCOL_INFO)

@@ -110,6 +110,7 @@ class UnderlyingSocket:
         "shut_send",
         "sndbuf",
         "sndq",
+        "so_error",
         "state",
         "update_pending",
         "waiters",
@@ -140,6 +141,7 @@ class UnderlyingSocket:
         self.shut_send = False
         self.shut_recv = False
         self.connect_err = 0
+        self.so_error = 0  # SO_ERROR: a failed connect's error until read or reconnected
         self.oobinline = 0
         self.linger: tuple[int, int] = (0, 0)
         self.nonblocking = False

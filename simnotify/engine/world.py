@@ -16,7 +16,7 @@ from ..gcpause import collector_paused
 from ..plan import Call, Plan
 from ..profiles import Profile
 from ..trace import Observer, Reason
-from ..winsock import WRITE
+from ..winsock import ACCEPT, BIT_NAMES, CLOSE, CONNECT, OOB, READ, WRITE
 from .calls import Api, Outcome
 from .choice import ChoiceFeeder, FloatingNetwork
 from .compat import Chooser, ChoosingEnvironment, Environment
@@ -30,6 +30,11 @@ from .tracer import SimulationLimitError, Tracer
 from .waits import Ctx
 
 __all__ = ["SimulationLimitError", "World"]
+
+#: Conditions a process can wait to be told of.
+STALL_BITS = (CONNECT, ACCEPT, OOB, READ, WRITE, CLOSE)
+#: Block reasons of a wait for a notification (a loop's GetMessage or event wait).
+NOTIFIED_WAITS = (Reason.GET_MESSAGE, Reason.WAIT_EVENTS)
 
 #: Told of every call with an inline ``expect`` when it returns: (process, call, outcome).
 ExpectHook = Callable[[SimProcess, Call, Outcome], None]
@@ -114,6 +119,26 @@ class World:
         self._expect = None
         for proc in self.processes.values():
             proc.waiting = None
+
+    def holds(self) -> dict[str, frozenset[str]]:
+        """The FD_ conditions that hold now, per socket still alive (for a stall)."""
+        return {
+            s.id: frozenset(BIT_NAMES[b] for b in STALL_BITS if s.cond(b))
+            for s in self.table.sockets
+            if not s.closed
+        }
+
+    def notified(self) -> list[str]:
+        """The processes waiting now for a message or an event object."""
+        return [
+            name
+            for name, p in self.processes.items()
+            if (w := p.waiting) is not None
+            and (
+                w.reason in NOTIFIED_WAITS
+                or (w.reason is Reason.IN_CALL and w.call == "WSAWaitForMultipleEvents")
+            )
+        ]
 
     def run(self) -> None:
         """Run until ``plan.until_us`` inclusive; raises SimulationLimitError on runaway."""

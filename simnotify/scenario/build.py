@@ -25,10 +25,10 @@ from ..plan import (
     Step,
 )
 from ..units import parse_jitter, parse_time
-from ..winsock import EVENT_NAMES
+from ..winsock import EVENT_NAMES, POLL_REQUESTS
 from .checks import check
 from .errors import Path, ScenarioError
-from .fields import split_endpoint
+from .fields import per_profile, split_endpoint
 from .load import DEFAULT_LIMITS
 from .model import CallModel, Process, Scenario
 
@@ -124,7 +124,13 @@ def _process(line: _Lines, name: str, process: Process) -> ProcessPlan:
         key: tuple(_call(line, c, ("processes", name, "on", key, j)) for j, c in enumerate(calls))
         for key, calls in process.on.items()
     }
-    return ProcessPlan(name, process.loop, handle_time, handlers, line(("processes", name)))
+    sets = process.select
+    select_sets = (
+        (tuple(sets.read), tuple(sets.write), tuple(sets.except_)) if sets else ((), (), ())
+    )
+    return ProcessPlan(
+        name, process.loop, handle_time, handlers, line(("processes", name)), select_sets
+    )
 
 
 @cache
@@ -144,13 +150,20 @@ def _call(line: _Lines, call: CallModel, path: Path) -> Call:
         value = getattr(call, field_name)
         if key == "events" and name == "WSAWaitForMultipleEvents":
             args["handles"] = tuple(value)
+        elif key == "fds":
+            args["fds"] = tuple(
+                (fd.socket, reduce(or_, (POLL_REQUESTS[e] for e in fd.events), 0)) for fd in value
+            )
+        elif key in ("read", "write", "except"):
+            args[key] = tuple(value)
         elif key == "events":
             args["mask"] = reduce(or_, (EVENT_NAMES[e] for e in value), 0)
         else:
             args[_ARG_NAMES.get(key, key)] = _arg(key, value)
     expect = None
     if call.expect is not None:
-        by_profile = call.expect if isinstance(call.expect, dict) else {ANY_PROFILE: call.expect}
+        given: Any = call.expect
+        by_profile: dict[str, Any] = given if per_profile(given) else {ANY_PROFILE: given}
         expect = Expect({p: _copy(v) for p, v in by_profile.items()}, line((*path, "expect")))
     return Call(name, args, line(path), expect, call.id)
 
@@ -174,4 +187,6 @@ def _arg(key: str, value: Any) -> Any:
 
 def _copy(value: Any) -> Any:
     """Expected results as fresh plain lists, so the plan shares nothing with the model."""
+    if isinstance(value, dict):
+        return {k: list(v) for k, v in value.items()}
     return list(value) if isinstance(value, list) else value

@@ -329,7 +329,7 @@ def _connections(raw: Mapping[str, Any], processes: Mapping[str, object]) -> Fou
 def _outcomes(raw: Mapping[str, Any], processes: Mapping[str, object], names: _Names) -> Found:
     for i, outcome in enumerate(_list(raw.get("expect"))):
         table = _dict(outcome)
-        for key in ("process", "hang", "blocked"):
+        for key in ("process", "hang", "stall", "blocked"):
             yield from _process(("expect", i, key), table.get(key), processes)
         path: Path = ("expect", i, "socket")
         yield from _endpoint_process(path, table.get("socket"), processes)

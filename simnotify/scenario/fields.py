@@ -13,11 +13,18 @@ from typing import Annotated, Any, Literal, NoReturn
 from pydantic import Discriminator, Field, PlainValidator, StrictInt, Tag
 from pydantic_core import PydanticCustomError
 
-from ..plan import PROTOCOL_INFO
+from ..plan import PROTOCOL_INFO, SELECT_HANDLERS
 from ..profiles import PROFILES
 from ..units import TimeError, parse_jitter, parse_time
 from ..verdicts import FINDINGS
-from ..winsock import ERROR_NAMES, EVENT_NAMES, V1_BITS, WSA_MAXIMUM_WAIT_EVENTS
+from ..winsock import (
+    ERROR_NAMES,
+    EVENT_NAMES,
+    POLL_NAMES,
+    POLL_REQUESTS,
+    V1_BITS,
+    WSA_MAXIMUM_WAIT_EVENTS,
+)
 from .errors import describe, did_you_mean, quote, unknown
 
 #: Longest name (process, descriptor, event object, window, id, ...).
@@ -34,6 +41,8 @@ COUNT_MAX = 2**31
 EXPECT_LIST_MAX = 10_000
 #: WSA_MAXIMUM_WAIT_EVENTS: WSAWaitForMultipleEvents takes 1..64 handles.
 WAIT_MAX = WSA_MAXIMUM_WAIT_EVENTS
+#: FD_SETSIZE: a select set, or a WSAPoll array here, holds at most 64 sockets.
+SET_MAX = 64
 #: SO_LINGER's l_linger is a u_short.
 LINGER_MAX = 65_535
 
@@ -209,8 +218,19 @@ def _check_raised_event(value: object) -> str:
 
 
 def _check_handler_key(value: object) -> str:
-    text = _check_choice(value, "event", (*EVENT_NAMES, PROTOCOL_INFO))
-    return text if text == PROTOCOL_INFO else _check_raised_event(text)
+    text = _string(value, "a handler key (a string)")
+    head, at, desc = text.partition("@")
+    keys = (*EVENT_NAMES, PROTOCOL_INFO, *SELECT_HANDLERS.values())
+    _check_choice(head, "event", keys)
+    if at:
+        if head not in SELECT_HANDLERS.values():
+            fail("event", f"only READABLE, WRITABLE and EXCEPT take '@DESC', not {quote(head)}")
+        if not _NAME_RE.fullmatch(desc):
+            fail("event", f"{quote(desc)} after '@' is not a valid descriptor name: {_NAME_RULE}")
+        return text
+    if head == PROTOCOL_INFO or head in SELECT_HANDLERS.values():
+        return head
+    return _check_raised_event(head)
 
 
 def _check_profile(value: object) -> str:
@@ -234,6 +254,18 @@ HandlerKey = Annotated[str, _checked(_check_handler_key, str)]
 ProfileName = Annotated[str, _checked(_check_profile, str)]
 #: A kind of verdict that is a finding (the registry's): what ``[[expect]] none`` names.
 FindingName = Annotated[str, _checked(_check_finding, Literal[FINDINGS])]
+
+
+def _check_poll_event(value: object) -> str:
+    return _check_choice(value, "poll event", POLL_REQUESTS)
+
+
+#: A WSAPoll ``events`` name (POLLRDNORM, POLLIN, POLLOUT, ...).
+PollEvent = Annotated[str, _checked(_check_poll_event, str)]
+#: select's set keys and WSAPoll's result names: what a readiness table may hold.
+SELECT_SETS = ("read", "write", "except")
+POLL_RESULTS: tuple[str, ...] = tuple(POLL_NAMES.values())
+
 #: A registration's event list (``[]`` cancels).
 EventList = Annotated[list[MaskEvent], Field(max_length=len(EVENT_NAMES))]
 
@@ -298,7 +330,19 @@ def _check_entry(value: object) -> str | int:
     return text
 
 
+def _check_table_name(value: object) -> str:
+    text = _string(value, "a descriptor, set or POLL name")
+    if not _NAME_RE.fullmatch(text):
+        fail("entry", f"{quote(text)} is not a valid name: {_NAME_RULE}")
+    return text
+
+
+_TableName = Annotated[str, _checked(_check_table_name, str)]
+
+
 def _plain_tag(value: object) -> str | None:
+    if isinstance(value, dict):
+        return "table"
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -308,11 +352,24 @@ def _plain_tag(value: object) -> str | None:
     return "list" if isinstance(value, list | tuple) else None
 
 
+def per_profile(value: object) -> bool:
+    """Whether an inline ``expect`` table is keyed by profile: its keys are all profile
+    names or near misses of one, or a value is not a list (a readiness table's always is)."""
+    if not isinstance(value, dict) or not value:
+        return False
+    if not all(isinstance(v, list) for v in value.values()):
+        return True
+    return all(
+        k in PROFILES or (k not in SELECT_SETS and did_you_mean(str(k), PROFILES)) for k in value
+    )
+
+
 def _expect_tag(value: object) -> str | None:
-    return "profiles" if isinstance(value, dict) else _plain_tag(value)
+    """A table keyed by profile gives results per profile; any other table is a result."""
+    return "profiles" if per_profile(value) else _plain_tag(value)
 
 
-_EXPECT_HELP = "expected a number, a string or a list"
+_EXPECT_HELP = "expected a number, a string, a list or a readiness table"
 _INT = Annotated[Count, Tag("int")]
 _STR = Annotated[Annotated[str, _checked(_check_result, str)], Tag("str")]
 _LIST = Annotated[
@@ -322,18 +379,39 @@ _LIST = Annotated[
     ],
     Tag("list"),
 ]
-
-#: A call result to compare with: int, result name, or list (FD_ entries, or SO_LINGER's pair).
+#: A readiness table: select's ``{ read = [...], write = [...] }`` or WSAPoll's revents
+#: per descriptor ``{ s = ["POLLRDNORM"] }``; the call's model checks which.
+_TABLE = Annotated[
+    Annotated[
+        dict[_TableName, Annotated[list[_TableName], Field(max_length=SET_MAX)]],
+        Field(
+            max_length=SET_MAX,
+            json_schema_extra={"propertyNames": {"not": {"enum": list(PROFILES)}}},
+        ),
+    ],
+    Tag("table"),
+]
+#: A call result to compare with: int, result name, list (FD_ entries, or SO_LINGER's
+#: pair), or a readiness table.
 PlainExpect = Annotated[
-    _INT | _STR | _LIST,
+    _INT | _STR | _LIST | _TABLE,
     Discriminator(
         _plain_tag, custom_error_type=CUSTOM_ERROR + "expect", custom_error_message=_EXPECT_HELP
     ),
 ]
 
+#: Results per profile (for the schema: keyed by profile names only).
+_PROFILES = Annotated[
+    Annotated[
+        dict[ProfileName, PlainExpect],
+        Field(json_schema_extra={"propertyNames": {"enum": list(PROFILES)}}),
+    ],
+    Tag("profiles"),
+]
+
 #: An inline ``expect``: a plain result, or a table of results keyed by profile.
 Expectation = Annotated[
-    _INT | _STR | _LIST | Annotated[dict[ProfileName, PlainExpect], Tag("profiles")],
+    _INT | _STR | _LIST | _TABLE | _PROFILES,
     Discriminator(
         _expect_tag,
         custom_error_type=CUSTOM_ERROR + "expect",

@@ -187,6 +187,8 @@ def _parse(text: str, source: str) -> dict[str, Any]:
         hint = _syntax_hint(str(exc), text, line, column)
         if "(at end of document)" in str(exc):
             line, hint = _at_end(text, line, hint)
+        elif not hint:
+            hint = _after_string(text, line)
         message = _TOML_AT_END.sub(" (at end of file)", message)
         message = _LONG_QUOTED.sub(lambda m: f"{m.group()[:60]}…'", message)
         message = f"TOML syntax: {message[:1].lower()}{message[1:]}{hint}"
@@ -212,6 +214,18 @@ def _at_end(text: str, line: int, hint: str) -> tuple[int, str]:
         opened = nesting.open_lines[-1]
         return line, f"; the array [ or inline table {{ opened on line {opened} is never closed"
     return line, hint
+
+
+def _after_string(text: str, line: int) -> str:
+    """A mistake on the line where a string over several lines ends: most likely that
+    string was not closed where it was meant to be, and ran on to a later quote."""
+    for start, end, quote in Nesting(text, TOO_DEEP).spans:
+        if end <= line <= end + 1:
+            return (
+                f"; the string opened with {quote} on line {start} ends on line {end}: "
+                "is that where it was meant to end?"
+            )
+    return ""
 
 
 def _syntax_hint(message: str, text: str, line: int, column: int = 0) -> str:

@@ -290,15 +290,17 @@ class Nesting:
 
     ``deep_line`` is the first line where brackets nest more than ``too_deep`` levels;
     ``open_lines`` the lines of the brackets never closed, outermost first;
-    ``string`` the first string never closed, as ``(line, opening quote)``.
+    ``string`` the first string never closed, as ``(line, opening quote)``;
+    ``spans`` every string over several lines, as ``(first line, last line, quote)``.
     """
 
-    __slots__ = ("deep_line", "open_lines", "string")
+    __slots__ = ("deep_line", "open_lines", "spans", "string")
 
     def __init__(self, text: str, too_deep: int) -> None:
         self.deep_line: int | None = None
         self.open_lines: list[int] = []
         self.string: tuple[int, str] | None = None
+        self.spans: list[tuple[int, int, str]] = []
         line = 1
         for match in _NESTING_TOKEN.finditer(text):
             token = match.group()
@@ -321,4 +323,7 @@ class Nesting:
                     and (len(quote) == 3 or match.end() == len(text))
                 ):
                     self.string = (line, quote)
-                line += token.count("\n")
+                lines = token.count("\n")
+                if lines:
+                    self.spans.append((line, line + lines, quote))
+                line += lines

@@ -26,6 +26,9 @@ from ..plan import NetworkPlan
 from ..units import parse_time
 from .errors import Path
 from .fields import (
+    POLL_RESULTS,
+    SELECT_SETS,
+    SET_MAX,
     WAIT_MAX,
     BufferSize,
     ByteCount,
@@ -42,6 +45,7 @@ from .fields import (
     JitterSpec,
     MessageName,
     OptionValue,
+    PollEvent,
     ProcessName,
     ProfileName,
     RaisedEvent,
@@ -55,6 +59,7 @@ from .fields import (
     Title,
     WindowName,
     fail,
+    per_profile,
 )
 from .locate import LineMap
 
@@ -67,12 +72,33 @@ class _Model(BaseModel):
 
 # --- calls -------------------------------------------------------------------------------
 
+#: A select set: up to 64 descriptor names (FD_SETSIZE).
+DescSet = Annotated[list[DescName], Field(max_length=SET_MAX)]
+
+
+def _tables(expect: Any) -> list[dict[str, list[str]]]:
+    """The readiness tables in an inline expectation (its own, or per profile)."""
+    if not isinstance(expect, dict):
+        return []
+    if per_profile(expect):
+        return [v for v in expect.values() if isinstance(v, dict)]
+    return [expect]
+
 
 class CallModel(_Model):
     """What every call may carry: an inline check and a label."""
 
+    #: whether its result can be a readiness table (select, WSAPoll)
+    TABLES: ClassVar[bool] = False
+
     expect: Expectation | None = None
     id: CallId | None = None
+
+    @model_validator(mode="after")
+    def _table_fits_call(self) -> CallModel:
+        if not self.TABLES and _tables(self.expect):
+            fail("expect", "only select and WSAPoll results are tables")
+        return self
 
 
 class _SocketCall(CallModel):
@@ -230,8 +256,58 @@ class SetSockOpt(_SocketCall):
 
 
 class GetSockOpt(_SocketCall):
+    """SO_ERROR returns the pending error (a refused connect's) and clears it."""
+
     call: Literal["getsockopt"]
-    option: Literal["SO_LINGER", "SO_OOBINLINE"]
+    option: Literal["SO_LINGER", "SO_OOBINLINE", "SO_ERROR"]
+
+
+class Select(CallModel):
+    """select(): readiness of up to 64 descriptors per set; omitted timeout waits for ever.
+    Its result is the number of ready descriptors; ``expect`` may give the sets instead."""
+
+    TABLES = True
+
+    call: Literal["select"]
+    read: DescSet = Field(default_factory=list)
+    write: DescSet = Field(default_factory=list)
+    except_: DescSet = Field(default_factory=list, alias="except")
+    timeout: Timeout = "infinite"
+
+    @model_validator(mode="after")
+    def _table_names_sets(self) -> Select:
+        for table in _tables(self.expect):
+            wrong = [k for k in table if k not in SELECT_SETS]
+            if wrong:
+                fail("expect", f"a select result table has read, write, except: not {wrong[0]!r}")
+        return self
+
+
+class PollFd(_Model):
+    """One WSAPOLLFD: a descriptor and the events asked for."""
+
+    socket: DescName
+    events: Annotated[list[PollEvent], Field(max_length=8)] = Field(default_factory=list)
+
+
+class WSAPoll(CallModel):
+    """WSAPoll(): revents per descriptor; the result is how many have any."""
+
+    TABLES = True
+
+    call: Literal["WSAPoll"]
+    fds: Annotated[list[PollFd], Field(max_length=SET_MAX)]
+    timeout: Timeout = "infinite"
+
+    @model_validator(mode="after")
+    def _table_names_revents(self) -> WSAPoll:
+        for table in _tables(self.expect):
+            for name, revents in table.items():
+                wrong = [r for r in revents if r not in POLL_RESULTS]
+                if wrong:
+                    known = ", ".join(POLL_RESULTS)
+                    fail("expect", f"revents of {name!r}: {wrong[0]!r} is not one of {known}")
+        return self
 
 
 class IoctlSocket(_SocketCall):
@@ -291,6 +367,8 @@ HANDLER_MODELS: dict[str, type[CallModel]] = {
         SetSockOpt,
         GetSockOpt,
         IoctlSocket,
+        Select,
+        WSAPoll,
         Exit,
         Sleep,
     )
@@ -355,12 +433,29 @@ class Network(_Model):
     jitter: JitterSpec | None = None  # added to every one-way latency
 
 
+class SelectSets(_Model):
+    """What a select loop waits on: descriptor names per set; a name also covers the
+    descriptors numbered from it (``conn``: conn1, conn2, ...)."""
+
+    read: DescSet = Field(default_factory=list)
+    write: DescSet = Field(default_factory=list)
+    except_: DescSet = Field(default_factory=list, alias="except")
+
+
 class Process(_Model):
     """A simulated process: its loop and its handler lists."""
 
-    loop: Literal["none", "messages", "events"] = "none"
+    loop: Literal["none", "messages", "events", "select"] = "none"
     handle_time: Time | None = None
+    #: ``loop = "select"``: the sets (default: every open descriptor, for reading)
+    select: SelectSets | None = None
     on: dict[HandlerKey, list[HandlerCall]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sets_for_select_loop(self) -> Process:
+        if self.select is not None and self.loop != "select":
+            fail("select", "'select' sets are for loop = \"select\"")
+        return self
 
 
 class Connection(_Model):
@@ -380,6 +475,7 @@ class Outcome(_Model):
         "stale",
         "spurious",
         "hang",
+        "stall",
         "blocked",
         "received",
     )
@@ -390,6 +486,7 @@ class Outcome(_Model):
     stale: RaisedEvent | None = None
     spurious: RaisedEvent | None = None
     hang: ProcessName | None = None
+    stall: ProcessName | None = None  # waiting at the end for what already holds, untold
     blocked: ProcessName | None = None  # still waiting at the end, whatever the verdicts
     received: Count | None = None
     process: ProcessName | None = None
