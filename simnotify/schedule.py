@@ -132,7 +132,7 @@ _ARRIVALS = {
     "_connect_done": "the connect of {src} completing",
     "_window_update": "the window update reaching {src}",
     "_info_arrival": "the protocol info of {src} reaching {proc}",
-    "_hand": "{proc}'s {call} step",
+    "_hand": "{proc}'s {call} {steps}",
     "poke": "{proc}'s timeout",
     "flush": "the records going to observers",
 }
@@ -323,9 +323,14 @@ class Guide:
                 socks.append(a.sock.id)
                 procs.add(a.target)
                 facts["proc"] = a.target
-            elif isinstance(a, Step):
-                procs.add(a.process)
-                facts.update(proc=a.process, call=a.call.name)
+            elif isinstance(a, tuple) and a and isinstance(a[0], Step):
+                procs.add(a[0].process)
+                calls = [st.call.name for st in a]
+                facts.update(proc=a[0].process, call=" and ".join(calls[:3]), steps="step")
+                if len(calls) > 1:
+                    facts["steps"] = "steps"
+                if len(calls) > 3:
+                    facts["call"] += f" and {len(calls) - 3} more"
             elif isinstance(a, int):
                 facts["n"] = a
         if socks:

@@ -152,6 +152,19 @@ def test_any_executor_gives_the_same_result(prefork: ExploreResult) -> None:
     assert parallel.to_dict() == prefork.to_dict()
 
 
+def test_a_dask_cluster_gives_the_serial_result(two: ExploreResult) -> None:
+    import distributed  # a test dependency: explore on Dask is checked, never skipped
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = sn.explore(sn.load(TWO), executor=client.get_executor())
+    assert on_dask.to_dict() == two.to_dict()
+
+
 def test_a_bound_or_budget_makes_the_search_not_exhaustive_and_says_so(
     prefork: ExploreResult,
 ) -> None:
@@ -193,6 +206,8 @@ def test_explore_command_table_json_and_bad_input(
     assert doc["exhaustive"] is True and doc["schedules"] > 1
     assert {"findings", "schedules", "witness"} <= set(doc["outcomes"][0])
     assert sum(o["schedules"] for o in doc["outcomes"]) == doc["schedules"]
+    code, out, _ = run_cli(capsys, "explore", str(TWO), "--json", "--jobs", "2")
+    assert code == 0 and json.loads(out) == doc
     code, _, err = run_cli(capsys, "run", str(TWO), "--schedule", "1:x")
     assert code == 2 and "--schedule 1:x" in err and "Traceback" not in err
     code, _, err = run_cli(capsys, "explore", str(TWO), "--preemptions", "-1")
@@ -200,3 +215,27 @@ def test_explore_command_table_json_and_bad_input(
     plot = tmp_path / "w.png"
     code, out, _ = run_cli(capsys, "explore", str(TWO), "--plot", str(plot))
     assert code == 0 and plot.stat().st_size > 0
+
+
+BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
+RACES = {"prefork-handoff-race", "two-registrants-race"}
+#: bundled scenarios whose outcome no order of their happenings changes
+ONE_OUTCOME = {
+    "enum-steals-record",
+    "fd-write-only-after-wouldblock",
+    "prefork-handoff-done-right",
+    "shared-event-two-sockets",
+    "shared-sockets-fix-one-process",
+    "stale-message-after-cancel",
+    "twisted-sticky-close-fix",
+}
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_every_bundled_scenario_is_explored_exhaustively(path: Path) -> None:
+    result = sn.explore(sn.load(path))
+    assert result.exhaustive
+    if path.stem in RACES:
+        assert len(result.outcomes) > 1, result.table()
+    if path.stem in ONE_OUTCOME:
+        assert len(result.outcomes) == 1, result.table()

@@ -6,7 +6,8 @@ feeder and network. They draw nothing: every happening is scheduled at its earli
 (no jitter), and one with jitter may happen as late as its range allows, in whatever order
 with the other happenings the chooser picks (``ChoosingEnvironment``). What stays fixed is
 what the plain run keeps fixed too: segments from one sender arrive in the order sent
-(semantics 3.4), and a process's unjittered steps of one instant run in file order.
+(semantics 3.4), and a process's unjittered steps of one instant go out together, in
+file order.
 """
 
 from __future__ import annotations
@@ -44,28 +45,43 @@ class ChoiceFeeder(StepFeeder):
         env = self.env
         assert isinstance(env, ChoosingEnvironment)
         until = self.plan.until_us
-        last: dict[str, simpy.Event] = {}  # each process's latest unjittered step
+        last: dict[str, simpy.Event] = {}  # each process's latest unjittered steps
+        batch: list[Step] = []
         for st in sorted(self.plan.steps, key=attrgetter("at_us")):  # ties in file order
             if st.jitter:
+                if batch:  # file order: the steps before it go out first
+                    self._batch(batch, last)
+                    batch = []
                 least, width = window(st.jitter)
                 if st.at_us + least > until:
                     self.late.append(st)
                     continue
-                ev = Callback(env, st.at_us + least, self._hand, (st,))
-                env.float(ev, width)
-            else:
-                prio = URGENT if st.at_us == 0 else NORMAL  # as the plain feeder: first at 0
-                ev = Callback(env, st.at_us, self._hand, (st,), prio)
-                env.float(ev, 0, last.get(st.process))
-                last[st.process] = ev
+                env.float(Callback(env, st.at_us + least, self._hand, ((st,),)), width)
+                continue
+            if batch and (batch[0].at_us, batch[0].process) != (st.at_us, st.process):
+                self._batch(batch, last)
+                batch = []
+            batch.append(st)
+        if batch:
+            self._batch(batch, last)
 
-    def _hand(self, step: Step) -> None:
-        proc = self.processes[step.process]
+    def _batch(self, steps: list[Step], last: dict[str, simpy.Event]) -> None:
+        """One process's unjittered steps of one instant go out together, in file order
+        (so they are never interleaved with each other's hand-overs)."""
+        env = self.env
+        assert isinstance(env, ChoosingEnvironment)
+        at, name = steps[0].at_us, steps[0].process
+        prio = URGENT if at == 0 else NORMAL  # as the plain feeder: first at time 0
+        ev = Callback(env, at, self._hand, (tuple(steps),), prio)
+        env.float(ev, 0, last.get(name))
+        last[name] = ev
+
+    def _hand(self, steps: tuple[Step, ...]) -> None:
+        proc = self.processes[steps[0].process]
         if proc.exited:
             return
-        if step.jitter:
-            step = replace(step, at_us=self.env.now)
-        proc.handed.append(step)
+        for step in steps:
+            proc.handed.append(replace(step, at_us=self.env.now) if step.jitter else step)
         if proc.idle:
             proc.poke()
 
