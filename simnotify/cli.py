@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
 from dataclasses import replace
 from pathlib import Path
@@ -142,18 +142,17 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     from .jsonl import write_trace
     from .report import (
         differences,
-        expectation_lines,
-        taken_lines,
+        files_summary,
+        heading,
+        summary_lines,
         timeline,
         verdict_differences,
-        verdict_lines,
         verdicts_json,
     )
     from .result import Result
 
-    plans = [
-        _overrides(p, args) for p in _load_plans(args.files, _limits(args), args.max_happenings)
-    ]
+    files = _expand_folders(args.files)
+    plans = [_overrides(p, args) for p in _load_plans(files, _limits(args), args.max_happenings)]
     if args.stream:
         _check_stream_args(args)
     if args.plot:
@@ -201,6 +200,13 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
                 path = path.with_name(f"{path.stem}.{plan.name}{path.suffix}")
             _save_plot(results, path)
     failed = any(not res.ok for _, results in done for res in results)
+    if args.junit_xml:
+        from .junit import write_junit
+
+        with text_output(Path(args.junit_xml)) as fh:
+            write_junit((r for _, results in done for r in results), fh)
+        if not args.json:
+            print(f"JUnit XML written to {args.junit_xml}", file=out)
     if args.json:
         doc = [verdicts_json(res) for _, results in done for res in results]
         json.dump(doc, out, indent=2)
@@ -208,7 +214,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_FAILED if failed else EXIT_OK
     for plan, results in done:
         for res in results:
-            print(f"== {plan.title or plan.name} [{plan.name}] under {res.profile}", file=out)
+            print(heading(res), file=out)
             if isinstance(res, Result) and not args.quiet:
                 for line in timeline(res):
                     print(line, file=out)
@@ -216,10 +222,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
                 kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(res.kinds.items()))
                 print(f"trace streamed to {streamed_to[id(res)]}", file=out)
                 print(f"records: {res.records:,} ({kinds})", file=out)
-            for line in taken_lines(res) + verdict_lines(res):
-                print(line, file=out)
-            _print_ends(res, out)
-            for line in expectation_lines(res, plan.source, every=not args.quiet):
+            for line in summary_lines(res, every=not args.quiet):
                 print(line, file=out)
         pair = [r for r in results if isinstance(r, Result)]
         if len(pair) == 2:
@@ -227,6 +230,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             for line in verdict_differences(*pair) + differences(*pair):
                 print(line, file=out)
         print(file=out)
+    if len(done) > 1 or len(files) != len(args.files):
+        print(files_summary(len(done), (r for _, results in done for r in results)), file=out)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -240,6 +245,21 @@ def _write_csv(res: Result, fh: TextIO) -> None:
     from .export import write_csv
 
     write_csv(res, fh)
+
+
+def _expand_folders(paths: Sequence[str]) -> list[str]:
+    """Each folder given stands for the scenario files in it and its subfolders, in order."""
+    files: list[str] = []
+    for given in paths:
+        folder = Path(given)
+        if not folder.is_dir():
+            files.append(given)
+            continue
+        found = sorted(str(f) for f in folder.rglob("*.toml") if f.is_file())
+        if not found:
+            raise UserError(f"{given}: a folder with no scenario files (*.toml) in it")
+        files += found
+    return files
 
 
 def _check_stream_args(args: argparse.Namespace) -> None:
@@ -275,12 +295,6 @@ def _writable(path: Path, suffixes: tuple[str, ...]) -> None:
         raise UserError(f"{path}: cannot write it: no folder {folder}")
     if not os.access(folder, os.W_OK):
         raise UserError(f"{path}: cannot write it: the folder {folder} is not writable")
-
-
-def _print_ends(res: Result | Streamed, out: TextIO) -> None:
-    blocked = [f"{e.name} ({e.blocked})" for e in res.ends.values() if e.blocked]
-    if blocked:
-        print(f"still waiting at the end: {', '.join(blocked)}", file=out)
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
@@ -471,19 +485,32 @@ def _sweep_tables(
             result = sweep(
                 plan, args.runs, vary, prof, executor, args.seed, progress=sys.stderr.isatty()
             )
-            for line in result.table():
-                print(line, file=out)
-            print(file=out)
-            if args.plot:
-                path = Path(args.plot)
-                if len(profiles) > 1:
-                    path = path.with_name(f"{path.stem}.{prof}{path.suffix}")
-                _save_figure(result.plot(), path)
-                print(f"plot written to {path}", file=out)
+            _table_and_plot(result.table(), result.plot, prof, len(profiles) > 1, args, out)
     except SweepError as exc:
         raise UserError(f"--vary {exc}") from None
     except SimulationLimitError as exc:
         raise UserError(f"{plan.source}: {exc}") from None
+
+
+def _table_and_plot(
+    lines: list[str],
+    plot: Callable[[], Figure],
+    profile: str,
+    many: bool,
+    args: argparse.Namespace,
+    out: TextIO,
+) -> None:
+    """Print one profile's table; with ``--plot``, write its figure (``.PROFILE`` before
+    the suffix when there are several)."""
+    for line in lines:
+        print(line, file=out)
+    print(file=out)
+    if args.plot:
+        path = Path(args.plot)
+        if many:
+            path = path.with_name(f"{path.stem}.{profile}{path.suffix}")
+        _save_figure(plot(), path)
+        print(f"plot written to {path}", file=out)
 
 
 def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
@@ -510,15 +537,7 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
         return EXIT_OK
     for res in results:
-        for line in res.table():
-            print(line, file=out)
-        print(file=out)
-        if args.plot:
-            path = Path(args.plot)
-            if len(results) > 1:
-                path = path.with_name(f"{path.stem}.{res.profile}{path.suffix}")
-            _save_figure(res.plot(), path)
-            print(f"plot written to {path}", file=out)
+        _table_and_plot(res.table(), res.plot, res.profile, len(results) > 1, args, out)
     print(f"replay an outcome: simnotify run {args.file} --schedule WITNESS", file=out)
     return EXIT_OK
 
@@ -589,6 +608,47 @@ def _version() -> str:
         return "(not installed)"
 
 
+#: Examples shown at the end of each command's ``--help``.
+EXAMPLES: dict[str | None, tuple[str, ...]] = {
+    None: (
+        "simnotify list",
+        "simnotify run shared-sockets-split-interest --profile both",
+        "simnotify plot pg-walreceiver-lost-fdclose -o walreceiver.png",
+        "simnotify run --help",
+    ),
+    "run": (
+        "simnotify run scenarios/prefork-handoff-race.toml",
+        "simnotify run scenarios/ --quiet --junit-xml results.xml",
+        "simnotify run my.toml --profile both --trace t.jsonl --plot t.png",
+        "simnotify run race.toml --seed 17 --set network.latency=200us",
+    ),
+    "check": ("simnotify check my.toml", "simnotify check scenarios/*.toml"),
+    "list": ("simnotify list",),
+    "plot": (
+        "simnotify plot pg-walreceiver-lost-fdclose -o walreceiver.svg",
+        "simnotify plot prefork-handoff-race -o race.png --profile both --seed 3",
+    ),
+    "sweep": (
+        "simnotify sweep prefork-handoff-race --runs 200",
+        "simnotify sweep race.toml --vary network.latency=50us,200us,1ms --jobs 2 --plot p.png",
+    ),
+    "explore": ("simnotify explore two-registrants-race", "simnotify explore race.toml --json"),
+    "schema": ("simnotify schema > simnotify.schema.json",),
+    "crosscheck": (
+        "simnotify crosscheck scenarios/prefork-handoff-inherited-read.toml",
+        "simnotify crosscheck --profile observed tests/conformance/observed/*.toml",
+        "simnotify crosscheck my.toml --record -o my.script",
+    ),
+}
+
+
+def _with_examples(ap: argparse.ArgumentParser, examples: Sequence[str]) -> None:
+    if not examples:
+        return
+    ap.formatter_class = argparse.RawDescriptionHelpFormatter
+    ap.epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     ap = argparse.ArgumentParser(
@@ -622,6 +682,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--csv", metavar="F.csv", help="write the trace as CSV")
     run.add_argument("--quiet", action="store_true", help="no timeline, only the summary")
     run.add_argument("--json", action="store_true", help="print verdicts and failures as JSON")
+    run.add_argument(
+        "--junit-xml",
+        metavar="F.xml",
+        help="write the expectations as JUnit XML (a test case each), for CI systems",
+    )
     run.add_argument("--seed", type=_seed, help="seed for random timing (replays a sweep run)")
     run.add_argument(
         "--set",
@@ -694,6 +759,9 @@ def parser() -> argparse.ArgumentParser:
     from .crosscheck.command import add_parser as add_crosscheck  # its own package
 
     add_crosscheck(sub)
+    _with_examples(ap, EXAMPLES[None])
+    for name, command in sub.choices.items():
+        _with_examples(command, EXAMPLES.get(name, ()))
     return ap
 
 

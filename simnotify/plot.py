@@ -615,6 +615,7 @@ def save(fig: Figure, target: str | Path | IO[bytes], **kwargs: Any) -> None:
     """Save a figure; in SVG the text stays text (selectable, searchable, small)."""
     from matplotlib import rc_context
 
+    kwargs.setdefault("bbox_inches", "tight")  # the legend and notes beside the axes too
     with rc_context({"svg.fonttype": "none"}):
         fig.savefig(target, **kwargs)
 

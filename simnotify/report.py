@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from .describe import ARROW, call_text, fmt_value, record_text
 from .runs import Run, Traced
@@ -42,12 +42,18 @@ def expectation_lines(result: Run, source: str, every: bool = True) -> list[str]
     return lines
 
 
-def expectation_counts(result: Run) -> str:
-    """``9 held, all held`` or ``7 held, 1 failed, 1 not reached``."""
+def expectation_tally(result: Run) -> tuple[int, int, int]:
+    """How many expectations held, failed, and were never reached (their call never
+    returned)."""
     checks = [*result.checks, *result.outcomes]
     unreached = sum(1 for c in result.checks if not c.reached)
     failed = sum(1 for c in checks if not c.ok) - unreached
-    held = len(checks) - failed - unreached
+    return len(checks) - failed - unreached, failed, unreached
+
+
+def expectation_counts(result: Run) -> str:
+    """``9 held, all held`` or ``7 held, 1 failed, 1 not reached``."""
+    held, failed, unreached = expectation_tally(result)
     parts = [f"{failed} failed"] if failed else []
     parts += [f"{unreached} not reached"] if unreached else []
     return f"{held} held, {', '.join(parts) or 'all held'}"
@@ -237,3 +243,44 @@ def verdicts_json(result: Run) -> dict[str, object]:
             for c in result.failures
         ],
     }
+
+
+def end_lines(result: Run) -> list[str]:
+    """The processes still waiting when the run ended, and in what."""
+    blocked = [f"{e.name} ({e.blocked})" for e in result.ends.values() if e.blocked]
+    return [f"still waiting at the end: {', '.join(blocked)}"] if blocked else []
+
+
+def heading(result: Run) -> str:
+    """The line a run's report starts with."""
+    plan = result.plan
+    return f"== {plan.title or plan.name} [{plan.name}] under {result.profile}"
+
+
+def summary_lines(result: Run, every: bool = True) -> list[str]:
+    """What a run came to: notifications taken, verdicts, who waits at the end, and the
+    expectations (``every`` one, or only those that did not hold)."""
+    return (
+        taken_lines(result)
+        + verdict_lines(result)
+        + end_lines(result)
+        + expectation_lines(result, result.plan.source, every=every)
+    )
+
+
+def text(result: Traced) -> str:
+    """A run's report as ``simnotify run`` prints it: the timeline, then the summary."""
+    return "\n".join([heading(result), *timeline(result), *summary_lines(result)])
+
+
+def files_summary(files: int, results: Iterable[Run]) -> str:
+    """The one line a run of several files ends with:
+    ``22 files, 180 expectations held, 1 failed, 1 not reached``."""
+    held = failed = unreached = 0
+    for result in results:
+        h, f, u = expectation_tally(result)
+        held, failed, unreached = held + h, failed + f, unreached + u
+    return (
+        f"{files} file{'s' if files != 1 else ''}, {held} expectation{'s' if held != 1 else ''}"
+        f" held, {failed} failed, {unreached} not reached"
+    )

@@ -20,9 +20,13 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Result:
-    """Everything a run produced, under one profile."""
+    """Everything a run produced, under one profile.
+
+    In a notebook it shows as an HTML summary; ``print(res)`` (or ``res.report()``) gives
+    the report ``simnotify run`` prints; ``repr`` is one line.
+    """
 
     plan: Plan
     profile: str
@@ -53,10 +57,29 @@ class Result:
         return Counter(v.kind for v in self.verdicts)
 
     def plot(self, ax: Axes | None = None) -> Figure:
-        """The event timeline as a matplotlib Figure (drawn into ``ax`` when given)."""
-        from .plot import plot
+        """The event timeline as a matplotlib Figure (drawn into ``ax`` when given). In a
+        notebook a new figure shows below the cell, also when the cell ends with ``;``."""
+        from .plot import plot, shown
 
-        return plot(self, ax)
+        return plot(self, ax) if ax is not None else shown(plot(self))
+
+    def report(self) -> str:
+        """The run as ``simnotify run`` prints it: timeline, notifications taken, verdicts,
+        who waits at the end, expectations."""
+        from .report import text
+
+        return text(self)
+
+    def __str__(self) -> str:
+        return self.report()
+
+    def __repr__(self) -> str:
+        return f"<Result {self.plan.name} under {self.profile}: {_gist(self)}>"
+
+    def _repr_html_(self) -> str:
+        from .html import result_html
+
+        return result_html(self)
 
     def records(self) -> list[dict[str, Any]]:
         """The trace as plain dicts with every field, ``detail`` included, for scripts."""
@@ -77,7 +100,7 @@ class Result:
         return to_dataframe(self)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Streamed:
     """A run whose trace went to a file as it ran (``simnotify.stream``).
 
@@ -119,10 +142,13 @@ class Streamed:
         counts["delivered"] += sum(self.delivered.values())
         return counts
 
+    def __repr__(self) -> str:
+        return f"<Streamed {self.plan.name} under {self.profile}: {_gist(self)}>"
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, repr=False)
 class Comparison:
-    """One scenario run under both profiles."""
+    """One scenario run under both profiles (shown side by side in a notebook)."""
 
     observed: Result
     documented: Result
@@ -135,7 +161,43 @@ class Comparison:
         return verdict_differences(*pair) + differences(*pair)
 
     def plot(self) -> Figure:
-        """Both timelines stacked, observed above documented, on one time axis."""
-        from .plot import figure
+        """Both timelines stacked, observed above documented, on one time axis (in a
+        notebook shown below the cell, also when it ends with ``;``)."""
+        from .plot import figure, shown
 
-        return figure([self.observed, self.documented])
+        return shown(figure([self.observed, self.documented]))
+
+    def report(self) -> str:
+        """Both runs' reports, then what differs between them."""
+        name = self.observed.plan.name
+        return (
+            "\n\n".join(
+                [self.observed.report(), self.documented.report(), f"== differences [{name}]"]
+            )
+            + "\n"
+            + "\n".join(self.differences())
+        )
+
+    def __str__(self) -> str:
+        return self.report()
+
+    def __repr__(self) -> str:
+        return (
+            f"<Comparison {self.observed.plan.name}: observed {_gist(self.observed)}; "
+            f"documented {_gist(self.documented)}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from .html import comparison_html
+
+        return comparison_html(self.observed, self.documented)
+
+
+def _gist(run: Result | Streamed) -> str:
+    """A run in a few words: its findings and its expectations."""
+    from .report import expectation_counts
+    from .verdicts import FINDINGS
+
+    counts = run.verdict_counts()
+    found = ", ".join(f"{counts[k]} {k}" for k in FINDINGS if counts[k]) or "no findings"
+    return f"{found}; expectations {expectation_counts(run)}"

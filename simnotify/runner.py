@@ -8,6 +8,8 @@ tables are finished when the run ends.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import IO, TYPE_CHECKING
 
 from .describe import waiting_in
@@ -161,11 +163,28 @@ def run_plan(plan: Plan, profile: str | None = None, schedule: str | None = None
 
 
 def run(
-    scenario: Scenario | Plan, profile: str | None = None, schedule: str | None = None
+    scenario: Scenario | Plan,
+    profile: str | None = None,
+    schedule: str | None = None,
+    *,
+    seed: int | None = None,
+    set: Mapping[str, object] | None = None,
 ) -> Result:
     """Run a scenario under ``profile`` ("observed" or "documented"; default its own),
-    following the ``schedule`` witness of ``explore`` if given."""
-    return run_plan(to_plan(scenario), profile, schedule)
+    following the ``schedule`` witness of ``explore`` if given. ``seed`` and ``set``
+    (``{"network.latency": "200us"}``) are ``run --seed`` and ``--set``: they replay one
+    run of a sweep."""
+    return run_plan(with_overrides(to_plan(scenario), seed, set), profile, schedule)
+
+
+def with_overrides(plan: Plan, seed: int | None, values: Mapping[str, object] | None) -> Plan:
+    """``plan`` with parameters changed (``--set``), then its seed (``--seed``)."""
+    if values:
+        from .sweep import set_parameter  # the sweep's parameters; sweep.py runs plans
+
+        for key, value in values.items():
+            plan = set_parameter(plan, key, str(value))
+    return plan if seed is None else replace(plan, seed=seed)
 
 
 def stream(
@@ -208,7 +227,13 @@ def _stream(plan: Plan, prof: Profile, out: IO[str] | None, guide: Guide | None)
     )
 
 
-def compare(scenario: Scenario | Plan) -> Comparison:
-    """Run a scenario under both profiles, for side-by-side reading and plotting."""
-    plan = to_plan(scenario)
+def compare(
+    scenario: Scenario | Plan,
+    *,
+    seed: int | None = None,
+    set: Mapping[str, object] | None = None,
+) -> Comparison:
+    """Run a scenario under both profiles, for side-by-side reading and plotting
+    (``seed`` and ``set`` as for :func:`run`)."""
+    plan = with_overrides(to_plan(scenario), seed, set)
     return Comparison(run_plan(plan, "observed"), run_plan(plan, "documented"))

@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
@@ -270,7 +271,17 @@ class SweepResult:
         )
         if chosen:
             ax.legend(fontsize=8)
-        return fig
+        from .plot import shown
+
+        return shown(fig)
+
+    def __str__(self) -> str:
+        return "\n".join(self.table())
+
+    def _repr_html_(self) -> str:
+        from .html import sweep_html
+
+        return sweep_html(self)
 
 
 class Serial(Executor):
@@ -289,12 +300,19 @@ class _Progress:
     """Runs done so far, on stderr: tqdm's bar when installed, else a counter line that
     ends with a newline, so whatever is printed next starts on a line of its own."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, enabled: bool | None) -> None:
+        from .notebook import kernel
+
+        in_notebook = kernel() is not None
+        enabled = in_notebook if enabled is None else enabled
         self.total, self.done, self.enabled = total, 0, enabled
         self.bar: Any = None
         if enabled:
-            try:
-                from tqdm import tqdm
+            try:  # tqdm is optional; in a notebook, its widget form when that works there
+                if in_notebook and find_spec("ipywidgets") is not None:
+                    from tqdm.notebook import tqdm
+                else:
+                    from tqdm import tqdm
 
                 self.bar = tqdm(total=total, unit="run", file=sys.stderr, leave=False)
             except ImportError:
@@ -321,11 +339,12 @@ def sweep(
     profile: str | None = None,
     executor: Executor | None = None,
     seed: int | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> SweepResult:
     """Run ``runs`` seeded replications per value of one varied parameter.
 
     ``vary`` is ``(KEY, [V1, V2, ...])``, e.g. ``("network.latency", ["50us", "1ms"])``.
+    ``progress`` shows the runs done on stderr (default: in a notebook, yes).
     """
     if not 1 <= runs <= MAX_RUNS:
         raise SweepError(f"runs {runs}: 1 to {MAX_RUNS:,} runs per value")

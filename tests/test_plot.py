@@ -80,6 +80,9 @@ def test_the_time_axis_runs_to_until_and_a_waiting_process_waits_to_the_end() ->
         if p.get_gid() == "blocked-to-end" and p.get_y() + p.get_height() / 2 == lane
     ]
     assert [(p.get_x(), p.get_x() + p.get_width()) for p in to_end] == [(11.0, 180_000.0)]
+    # the stall the oracle finds is marked at the end of the walreceiver's lane
+    stall = [t for t in ax.texts if t.get_gid() == "stall-label"]
+    assert [(t.get_text(), t.xy) for t in stall] == [("STALL", (180_000.0, lane))]
     # the registration in effect at the end runs to the end too
     reg = [p for c in ax.containers for p in c.patches if p.get_gid() == "registration"]
     assert max(p.get_x() + p.get_width() for p in reg) == 180_000.0
@@ -155,13 +158,21 @@ def finding_labels(fig: object) -> list[object]:
     return [t for ax in fig.axes for t in ax.texts if (t.get_gid() or "").endswith("-label")]  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_no_two_labels_overprint(path: Path) -> None:
-    fig = sn.compare(sn.load(path)).plot()
-    fig.canvas.draw()
-    boxes = [t.get_window_extent() for t in finding_labels(fig)]
-    for i, a in enumerate(boxes):
-        assert not any(a.overlaps(b) for b in boxes[i + 1 :])
+def test_no_two_labels_overprint() -> None:
+    """Every bundled scenario under both profiles: no finding's label (numbers, HANG, ...)
+    overlaps another once laid out (figures with one label or none have nothing to check)."""
+    checked = 0
+    for path in SCENARIOS:
+        fig = sn.compare(sn.load(path)).plot()
+        labels = finding_labels(fig)
+        if len(labels) < 2:
+            continue
+        fig.canvas.draw()
+        boxes = [t.get_window_extent() for t in labels]
+        for i, a in enumerate(boxes):
+            assert not any(a.overlaps(b) for b in boxes[i + 1 :]), path.stem
+        checked += 1
+    assert checked >= 5
 
 
 def test_losses_at_one_spot_share_one_numbered_label() -> None:

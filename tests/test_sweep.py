@@ -60,6 +60,7 @@ def test_process_pool_gives_the_serial_result() -> None:
     assert serial == parallel
 
 
+@pytest.mark.dask
 def test_dask_local_cluster_gives_the_serial_result() -> None:
     import distributed  # a test dependency: a sweep on Dask is checked, never skipped
 
