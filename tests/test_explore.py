@@ -152,6 +152,19 @@ def test_any_executor_gives_the_same_result(prefork: ExploreResult) -> None:
     assert parallel.to_dict() == prefork.to_dict()
 
 
+def test_a_dask_cluster_gives_the_serial_result(two: ExploreResult) -> None:
+    import distributed  # a test dependency: explore on Dask is checked, never skipped
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = sn.explore(sn.load(TWO), executor=client.get_executor())
+    assert on_dask.to_dict() == two.to_dict()
+
+
 def test_a_bound_or_budget_makes_the_search_not_exhaustive_and_says_so(
     prefork: ExploreResult,
 ) -> None:
@@ -193,6 +206,8 @@ def test_explore_command_table_json_and_bad_input(
     assert doc["exhaustive"] is True and doc["schedules"] > 1
     assert {"findings", "schedules", "witness"} <= set(doc["outcomes"][0])
     assert sum(o["schedules"] for o in doc["outcomes"]) == doc["schedules"]
+    code, out, _ = run_cli(capsys, "explore", str(TWO), "--json", "--jobs", "2")
+    assert code == 0 and json.loads(out) == doc
     code, _, err = run_cli(capsys, "run", str(TWO), "--schedule", "1:x")
     assert code == 2 and "--schedule 1:x" in err and "Traceback" not in err
     code, _, err = run_cli(capsys, "explore", str(TWO), "--preemptions", "-1")
