@@ -415,7 +415,7 @@ class SimProcess:
         if self.handle_time:
             host.tracer.actor = None
             yield host.env.timeout(self.handle_time)
-            host.tracer.actor = self.name
+            host.tracer.actor = self.label
         for key, d in ready:
             if self.exited:
                 return
