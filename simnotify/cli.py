@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
 from dataclasses import replace
 from pathlib import Path
@@ -485,19 +485,32 @@ def _sweep_tables(
             result = sweep(
                 plan, args.runs, vary, prof, executor, args.seed, progress=sys.stderr.isatty()
             )
-            for line in result.table():
-                print(line, file=out)
-            print(file=out)
-            if args.plot:
-                path = Path(args.plot)
-                if len(profiles) > 1:
-                    path = path.with_name(f"{path.stem}.{prof}{path.suffix}")
-                _save_figure(result.plot(), path)
-                print(f"plot written to {path}", file=out)
+            _table_and_plot(result.table(), result.plot, prof, len(profiles) > 1, args, out)
     except SweepError as exc:
         raise UserError(f"--vary {exc}") from None
     except SimulationLimitError as exc:
         raise UserError(f"{plan.source}: {exc}") from None
+
+
+def _table_and_plot(
+    lines: list[str],
+    plot: Callable[[], Figure],
+    profile: str,
+    many: bool,
+    args: argparse.Namespace,
+    out: TextIO,
+) -> None:
+    """Print one profile's table; with ``--plot``, write its figure (``.PROFILE`` before
+    the suffix when there are several)."""
+    for line in lines:
+        print(line, file=out)
+    print(file=out)
+    if args.plot:
+        path = Path(args.plot)
+        if many:
+            path = path.with_name(f"{path.stem}.{profile}{path.suffix}")
+        _save_figure(plot(), path)
+        print(f"plot written to {path}", file=out)
 
 
 def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
@@ -524,15 +537,7 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
         return EXIT_OK
     for res in results:
-        for line in res.table():
-            print(line, file=out)
-        print(file=out)
-        if args.plot:
-            path = Path(args.plot)
-            if len(results) > 1:
-                path = path.with_name(f"{path.stem}.{res.profile}{path.suffix}")
-            _save_figure(res.plot(), path)
-            print(f"plot written to {path}", file=out)
+        _table_and_plot(res.table(), res.plot, res.profile, len(results) > 1, args, out)
     print(f"replay an outcome: simnotify run {args.file} --schedule WITNESS", file=out)
     return EXIT_OK
 

@@ -137,6 +137,30 @@ def jittered(path: Path) -> bool:
 UNJITTERED = [p for p in sorted((ROOT / "scenarios").glob("*.toml")) if not jittered(p)]
 
 
+LISTEN_CONNECT = """\
+format = "simnotify/1"
+name = "listen-connect"
+until = "5ms"
+steps = [
+  { at = "1ms", process = "A", call = "listen", socket = "L" },
+  { at = "1ms", process = "A", call = "WSAAsyncSelect", socket = "L", window = "w", events = ["FD_ACCEPT"] },
+  { at = "1ms", process = "client", call = "connect", socket = "c", to = "A.L" },
+]
+[processes.A]
+loop = "messages"
+on.FD_ACCEPT = [{ call = "accept", socket = "L", as = "conn" }]
+[processes.client]
+"""
+
+
+def test_a_blocking_connect_reads_its_listener_so_it_does_not_commute_with_listen() -> None:
+    """The connect attempt blocks (its call record comes only at 1.2ms) and looks up A's
+    listener at once: before A's listen it is refused, after it A gets FD_ACCEPT."""
+    plan = sn.loads(LISTEN_CONNECT)
+    reduced, naive = sn.explore(plan), sn.explore(plan, reduce=False)
+    assert outcome_labels(reduced) == outcome_labels(naive) == [[], ["delivered FD_ACCEPT for A"]]
+
+
 @pytest.mark.parametrize("path", UNJITTERED, ids=[p.stem for p in UNJITTERED])
 def test_the_default_schedule_is_the_plain_run_when_nothing_is_jittered(path: Path) -> None:
     plan = to_plan(sn.load(path))
@@ -150,6 +174,19 @@ def test_any_executor_gives_the_same_result(prefork: ExploreResult) -> None:
     with ProcessPoolExecutor(max_workers=2) as pool:
         parallel = sn.explore(sn.load(PREFORK), executor=pool)
     assert parallel.to_dict() == prefork.to_dict()
+
+
+def test_a_dask_cluster_gives_the_serial_result(two: ExploreResult) -> None:
+    import distributed  # a test dependency: explore on Dask is checked, never skipped
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = sn.explore(sn.load(TWO), executor=client.get_executor())
+    assert on_dask.to_dict() == two.to_dict()
 
 
 def test_a_bound_or_budget_makes_the_search_not_exhaustive_and_says_so(
@@ -193,6 +230,8 @@ def test_explore_command_table_json_and_bad_input(
     assert doc["exhaustive"] is True and doc["schedules"] > 1
     assert {"findings", "schedules", "witness"} <= set(doc["outcomes"][0])
     assert sum(o["schedules"] for o in doc["outcomes"]) == doc["schedules"]
+    code, out, _ = run_cli(capsys, "explore", str(TWO), "--json", "--jobs", "2")
+    assert code == 0 and json.loads(out) == doc
     code, _, err = run_cli(capsys, "run", str(TWO), "--schedule", "1:x")
     assert code == 2 and "--schedule 1:x" in err and "Traceback" not in err
     code, _, err = run_cli(capsys, "explore", str(TWO), "--preemptions", "-1")

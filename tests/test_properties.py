@@ -325,9 +325,14 @@ def process_plans(draw: st.DrawFn, name: str) -> ProcessPlan:
         calls = draw(st.sampled_from(choices))
         if calls or key == PROTOCOL_INFO:
             handlers[key] = calls
+    loop = draw(st.sampled_from(("none", "messages", "events", "select")))
+    if loop == "select":
+        # every ready descriptor is accepted from, or read and closed: the loop never spins
+        handlers["READABLE@L"] = (call("accept", as_="a"),)
+        handlers["READABLE"] = (recv(), call("closesocket"))
     return ProcessPlan(
         name,
-        loop=draw(st.sampled_from(("none", "messages", "events"))),
+        loop=loop,
         handle_time_us=draw(st.sampled_from((10, 50, 500))),
         handlers=handlers,
     )
