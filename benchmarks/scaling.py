@@ -123,10 +123,11 @@ def scenario_text(case: str, records: int) -> str:
 
 
 def _plan(case: str, records: int):  # type: ignore[no-untyped-def]
-    import simnotify as sn
     from simnotify.plan import Limits
+    from simnotify.runner import to_plan
+    from simnotify.scenario import loads
 
-    plan = sn.runner.to_plan(sn.loads(scenario_text(case, records)))
+    plan = to_plan(loads(scenario_text(case, records)))
     return replace(plan, limits=Limits(max_happenings=4 * records + 100_000))
 
 
@@ -154,10 +155,10 @@ def oracle_stage(case: str, records: int) -> tuple[int, Callable[[], object]]:
 
 def diff_stage(records: int) -> tuple[int, Callable[[], object]]:
     """Both runs' records together, and the comparison of their call results."""
-    import simnotify as sn
     from simnotify.report import differences
+    from simnotify.runner import compare
 
-    pair = sn.runner.compare(_plan("both-diff", records // 2))
+    pair = compare(_plan("both-diff", records // 2))
     a, b = pair.observed, pair.documented
     return len(a.trace) + len(b.trace), lambda: differences(a, b)
 
