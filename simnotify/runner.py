@@ -140,7 +140,8 @@ class Judged:
     ) -> None:
         self.oracle = Oracle(keep_delivered)
         self.checks = InlineChecks(prof.name)
-        self.world = World(plan, prof, [*sinks, self.oracle], self.checks, choose=guide)
+        probe = None if guide is None else guide.probe
+        self.world = World(plan, prof, [*sinks, self.oracle], self.checks, probe, guide)
         self.checks.calls = self.world.tracer
         self.guide = guide
         if guide is not None:

@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import simpy
 
 from .engine.compat import ChoosingEnvironment
+from .engine.probe import Probe
 from .engine.processes import SimProcess
 from .engine.sockets import ProtocolInfo, UnderlyingSocket
-from .plan import Step
+from .plan import Call, Step
 from .trace import Kind, TraceRecord
 
 if TYPE_CHECKING:
+    from .engine.waits import Ctx
     from .engine.world import World
 
 _PART = re.compile(r"(\d+):(\d+)([@>])(\d+)us")
@@ -84,7 +86,9 @@ def format_witness(departures: list[Departure]) -> str:
 @dataclass(frozen=True, slots=True)
 class Footprint:
     """What one happening touched. Two happenings commute unless they share a process or
-    a socket; one the guide cannot place (``every``) commutes with nothing."""
+    a socket; one the guide cannot place (``every``) commutes with nothing. A call that
+    reads another process's state (connect looks up its listener, WSADuplicateSocket its
+    target) touches that process too."""
 
     processes: frozenset[str] = frozenset()
     sockets: frozenset[str] = frozenset()
@@ -138,6 +142,27 @@ _ARRIVALS = {
 }
 
 
+class _Calls(Probe):
+    """Tells the guide of every call attempt, blocked ones too (whose call record comes
+    only when they return): the process, the socket it names, and another process whose
+    state it reads (connect looks up its listener, WSADuplicateSocket its target)."""
+
+    def __init__(self, touched: tuple[set[str], set[str]]) -> None:
+        self.touched = touched
+
+    def calling(self, proc: Any, call: Call, ctx: Ctx) -> None:
+        procs, socks = self.touched
+        procs.add(proc.name)
+        d = proc.resolve(call.args.get("socket"), ctx)
+        if d is not None:
+            socks.add(d.sock.id)
+        to, target = call.args.get("to"), call.args.get("target")
+        if isinstance(to, tuple):
+            procs.add(to[0])
+        if isinstance(target, str):
+            procs.add(target)
+
+
 @dataclass(slots=True)
 class Guide:
     """The chooser of one run.
@@ -170,12 +195,19 @@ class Guide:
     _sims: dict[simpy.Process, str] = field(default_factory=dict)
     _running: tuple[int, Footprint, list[TraceRecord], int] | None = None
     _taken: int = 0
+    #: what the calls of the running happening touched (told by ``probe``)
+    _touched: tuple[set[str], set[str]] = field(default_factory=lambda: (set(), set()))
     #: the sleep set now (None until the last forced choice is made)
     sleep: dict[int, Footprint] | None = None
 
     def __post_init__(self) -> None:
         if not self.forced and self.entry is not None:
             self.sleep = dict(self.entry)
+
+    @property
+    def probe(self) -> Probe:
+        """The probe to build the world with, so the guide sees every call attempt."""
+        return _Calls(self._touched)
 
     def bind(self, world: World) -> None:
         """Watch ``world``, built with this guide as its chooser."""
@@ -276,11 +308,14 @@ class Guide:
         assert world is not None
         now = world.tracer.batch
         recs = batch[start:] if now is batch else [*batch[start:], *now]
-        procs = {r.process for r in recs if r.process is not None}
+        procs, socks = self._touched
+        procs.update(r.process for r in recs if r.process is not None)
         procs.update(r.actor for r in recs if r.actor in world.processes)
-        socks = {r.socket for r in recs if r.socket is not None}
+        socks.update(r.socket for r in recs if r.socket is not None)
         if procs or socks:
             foot = Footprint(foot.processes | procs, foot.sockets | socks, foot.every)
+            procs.clear()
+            socks.clear()
         self.feet[key] = foot
         if self.describe:
             self.texts[key] = _text(recs) or self.texts.get(key, "")

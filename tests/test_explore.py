@@ -137,6 +137,30 @@ def jittered(path: Path) -> bool:
 UNJITTERED = [p for p in sorted((ROOT / "scenarios").glob("*.toml")) if not jittered(p)]
 
 
+LISTEN_CONNECT = """\
+format = "simnotify/1"
+name = "listen-connect"
+until = "5ms"
+steps = [
+  { at = "1ms", process = "A", call = "listen", socket = "L" },
+  { at = "1ms", process = "A", call = "WSAAsyncSelect", socket = "L", window = "w", events = ["FD_ACCEPT"] },
+  { at = "1ms", process = "client", call = "connect", socket = "c", to = "A.L" },
+]
+[processes.A]
+loop = "messages"
+on.FD_ACCEPT = [{ call = "accept", socket = "L", as = "conn" }]
+[processes.client]
+"""
+
+
+def test_a_blocking_connect_reads_its_listener_so_it_does_not_commute_with_listen() -> None:
+    """The connect attempt blocks (its call record comes only at 1.2ms) and looks up A's
+    listener at once: before A's listen it is refused, after it A gets FD_ACCEPT."""
+    plan = sn.loads(LISTEN_CONNECT)
+    reduced, naive = sn.explore(plan), sn.explore(plan, reduce=False)
+    assert outcome_labels(reduced) == outcome_labels(naive) == [[], ["delivered FD_ACCEPT for A"]]
+
+
 @pytest.mark.parametrize("path", UNJITTERED, ids=[p.stem for p in UNJITTERED])
 def test_the_default_schedule_is_the_plain_run_when_nothing_is_jittered(path: Path) -> None:
     plan = to_plan(sn.load(path))
