@@ -703,7 +703,7 @@ def io_faults(checks: Checks) -> None:
     scenario = ROOT / "scenarios" / "shared-sockets-split-interest.toml"
     folder = checks.folder / "io"
     folder.mkdir()
-    for flag in ("--trace", "--csv", "--chrome", "--plot"):
+    for flag in ("--trace", "--csv", "--chrome", "--plot", "--junit-xml"):
         target = "/dev/full" if flag != "--plot" else "/dev/full.png"
         got = command(["run", str(scenario), "--quiet", flag, target], folder)
         checks.clean_failure(f"run {flag} {target}", got, 2, target)

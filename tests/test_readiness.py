@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from test_oracle import HEAD as TEST_ORACLE_HEAD  # the same small scenarios
+from test_oracle import PAIR
 
 import simnotify as sn
 from simnotify.cli import main
@@ -16,19 +18,7 @@ from simnotify.verdicts import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 WALRECEIVER = ROOT / "scenarios" / "pg-walreceiver-lost-fdclose.toml"
-HEAD = """\
-format = "simnotify/1"
-name = "readiness"
-until = "20ms"
-"""
-PAIR = """
-[processes.P]
-[processes.peer]
-
-[[connection]]
-client = "peer.c"
-server = "P.s"
-"""
+HEAD = TEST_ORACLE_HEAD.replace('name = "oracle"', 'name = "readiness"')
 
 
 def run(text: str, profile: str = "observed") -> sn.Result:

@@ -330,14 +330,8 @@ def _check_entry(value: object) -> str | int:
     return text
 
 
-def _check_table_name(value: object) -> str:
-    text = _string(value, "a descriptor, set or POLL name")
-    if not _NAME_RE.fullmatch(text):
-        fail("entry", f"{quote(text)} is not a valid name: {_NAME_RULE}")
-    return text
-
-
-_TableName = Annotated[str, _checked(_check_table_name, str)]
+#: A readiness table's key or entry: a set, descriptor or POLL name (the call checks which).
+_TableName = _name_type("descriptor, set or POLL")
 
 
 def _plain_tag(value: object) -> str | None:
