@@ -120,3 +120,16 @@ def test_a_thread_is_a_chrome_thread_track() -> None:
         if e.get("ph") == "M" and e.get("name") == "thread_name"
     }
     assert {"A/reader", "A/writer", "A/main"} <= names
+
+
+def test_a_thread_handler_list_is_bounded_like_a_process_one() -> None:
+    from simnotify.scenario import LoadLimits
+
+    calls = ", ".join(['{ call = "recv", bytes = 1 }'] * 3)
+    text = HEAD + f"[processes.A]\n[processes.A.threads.io]\non.FD_READ = [{calls}]\n"
+    with pytest.raises(ScenarioError) as info:
+        loads(text, source="t.toml", limits=LoadLimits(max_handlers=2))
+    assert [str(p) for p in info.value.problems] == [
+        "t.toml:6: processes.A.threads.io.on.FD_READ: has 3 calls; at most 2 allowed: "
+        "raise the limit with --max-handlers (LoadLimits.max_handlers)"
+    ]

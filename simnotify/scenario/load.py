@@ -275,10 +275,16 @@ def _over_limits(raw: dict[str, Any], text: str, source: str, limits: LoadLimits
     processes = raw.get("processes")
     if not over(("processes",), processes, limits.max_processes, "processes", "max_processes"):
         for name, process in processes.items() if isinstance(processes, dict) else ():
-            handlers = process.get("on") if isinstance(process, dict) else None
-            for key, calls in handlers.items() if isinstance(handlers, dict) else ():
-                path = ("processes", name, "on", key)
-                over(path, calls, limits.max_handlers, "calls", "max_handlers")
+            tables: list[tuple[tuple[str, ...], Any]] = [(("processes", name), process)]
+            threads = process.get("threads") if isinstance(process, dict) else None
+            path = ("processes", name, "threads")
+            if not over(path, threads, limits.max_processes, "threads", "max_processes"):
+                for t, thread in threads.items() if isinstance(threads, dict) else ():
+                    tables.append(((*path, t), thread))
+            for base, table in tables:  # the process's and each thread's handler lists
+                handlers = table.get("on") if isinstance(table, dict) else None
+                for key, calls in handlers.items() if isinstance(handlers, dict) else ():
+                    over((*base, "on", key), calls, limits.max_handlers, "calls", "max_handlers")
     if not found:
         return []
     lines = LineMap(text, until=found[0][0] if len(found) == 1 else None)
