@@ -130,7 +130,8 @@ class InlineChecks:
         rec: TraceRecord | None = self.calls.last_call if self.calls is not None else None
         data = rec.data if rec is not None and rec.data else {}
         t_us = rec.t_us if rec is not None else 0
-        self.items.append(check_inline(proc.name, call, expected, out, data, t_us, self.profile))
+        who = call.actor or proc.label  # ``A``, or the thread or library object (``A/io``)
+        self.items.append(check_inline(who, call, expected, out, data, t_us, self.profile))
 
 
 def not_reached(process: str, call: Call, profile: str, t_us: int, why: str) -> InlineCheck | None:
@@ -222,6 +223,13 @@ def _one(
         ok = any(r[0] == "stall" and r[1] == exp.value for r in rows)
         found = [r for r in rows if r[1] == exp.value and r[0] in ("stall", "hang", "lost")]
         return ok, f"{exp.value} stalls" + ("" if ok else f": found {_summary(found)}")
+    if exp.kind == "undefined":
+        ok = any(r[0] == "undefined" and r[1] == exp.value for r in rows)
+        text = f"{exp.value} makes a call with undefined behaviour"
+        return (
+            ok,
+            text if ok else f"{text}: found {_summary([r for r in rows if r[1] == exp.value])}",
+        )
     scoped = _matching(rows, exp, sockets)
     if exp.kind == "none":
         sock = sockets.get(f"{exp.socket[0]}.{exp.socket[1]}") if exp.socket else None

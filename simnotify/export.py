@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .describe import record_text
 from .jsonl import record_dict
-from .trace import FIELDS, Kind, TraceRecord
+from .trace import FIELDS, Kind, TraceRecord, who
 from .verdicts import Verdict
 
 if TYPE_CHECKING:
@@ -27,6 +27,9 @@ NETWORK = "network"
 MAIN = "main"
 VERDICTS = "verdicts"
 
+#: Kinds a thread or library object does itself (its calls, waits and takes).
+_ACTED = frozenset((Kind.CALL, Kind.BLOCK, Kind.DELIVER))
+
 # A track: (process name or None for the network, thread name).
 Track = tuple[str | None, str]
 # Sort key of an event group (a record's slice or instant, then its flow steps, which bind
@@ -36,10 +39,14 @@ GroupKey = tuple[int, int, int]
 
 
 def _thread(rec: TraceRecord) -> Track:
-    """The track of a record: a descriptor, window or event object of its process."""
+    """The track of a record: a descriptor, window or event object of its process; what a
+    thread or library object of a process does (``A/io``), that one's own track."""
     proc = rec.process
     if proc is None:
         return None, rec.socket or NETWORK
+    by = who(rec)
+    if by != proc and rec.kind in _ACTED:
+        return proc, by
     data = rec.data or {}
     if rec.kind is Kind.CALL:
         if rec.descriptor:

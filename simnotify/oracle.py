@@ -1,9 +1,12 @@
 """The lost-event oracle (semantics 6), online: an observer that judges records as they
 arrive and finishes its verdicts when the run ends.
 
-Per occurrence and interested process it decides whether the occurrence was delivered
-(by a notification or the process's own I/O), lost (and why), or withdrawn; per consumption
-whether it was stale or spurious; per process whether it hangs. It keeps what is still
+Per occurrence and interested actor it decides whether the occurrence was delivered
+(by a notification or the actor's own I/O), lost (and why), or withdrawn; per consumption
+whether it was stale or spurious; per actor whether it hangs. An actor is who a record
+says acted (its ``actor``): a process with one thread, or a thread (``A/io``) or library
+object (``A/gsock1``) of a process, so a notification another actor of the same process
+took is lost for the one that wanted it. It keeps what is still
 undecided and the little history a lost verdict's cause needs, so its memory follows the
 run's open questions, not its length. Nothing here reads a record's human text.
 """
@@ -46,7 +49,7 @@ ENUMERATE = "WSAEnumNetworkEvents"
 _READ, _WRITE = ("FD_READ",), ("FD_WRITE",)
 NO_REG = (Reason.NO_REGISTRATION, Reason.NOT_IN_MASK)
 
-CALL, OCCUR, RECORD, POST = Kind.CALL, Kind.OCCUR, Kind.RECORD, Kind.POST
+CALL, OCCUR, RECORD, POST, BLOCK = Kind.CALL, Kind.OCCUR, Kind.RECORD, Kind.POST, Kind.BLOCK
 DELIVER, DISCARD, SUPPRESS, REGISTER = Kind.DELIVER, Kind.DISCARD, Kind.SUPPRESS, Kind.REGISTER
 
 
@@ -174,6 +177,9 @@ class Oracle:
         self._pending_check: dict[str, dict[tuple[str, str], TraceRecord]] = {}
         self._wake: dict[str, list[Any]] = {}  # process -> [wait record, enums, all empty]
         self._deliver_ranks = 0
+        # R78: what each actor waits in now (its latest block record), and the findings
+        self._blocks: dict[str, TraceRecord] = {}
+        self._undefined: list[Verdict] = []
 
     # -- records ---------------------------------------------------------------------
 
@@ -187,7 +193,7 @@ class Oracle:
                 self._last_call = r
                 if r.call == ENUMERATE and r.error is None:
                     # an events loop makes most calls, and this is all they can change
-                    label, proc = r.descriptor, r.process or ""
+                    label, proc = r.descriptor, r.actor or ""
                     if live.get(label or "") != r.socket:
                         self._see(r)
                     if gone and label in gone:
@@ -206,6 +212,8 @@ class Oracle:
             elif k is DELIVER:
                 if r.process:
                     deliver(r)
+            elif k is BLOCK and r.actor != r.process and r.data and "handles" in r.data:
+                self._blocks[r.actor or ""] = r  # a thread's wait: R78 asks who waits on what
             elif k is record or k is post:
                 if r.process:
                     self._note(r)
@@ -220,8 +228,8 @@ class Oracle:
 
     def _see(self, r: TraceRecord) -> None:
         """A call through a descriptor label: which socket it names, per process."""
-        label, sock, proc = r.descriptor, r.socket, r.process
-        if label and sock and proc:
+        label, sock, proc = r.descriptor, r.socket, r.actor
+        if label and sock and r.process and proc:
             self._live[label] = sock
             self._label_sock[label] = sock
             self._descs.setdefault((proc, sock), set()).add(label)
@@ -290,7 +298,7 @@ class Oracle:
         key.open_records.clear()  # cleared before anyone took them
 
     def _deliver(self, r: TraceRecord) -> None:
-        sock, event, proc = r.socket or "", r.event or "", r.process or ""
+        sock, event, proc = r.socket or "", r.event or "", r.actor or ""
         key = self._keys.get((sock, event))
         if key is None:
             key = self._key(sock, event)
@@ -351,7 +359,9 @@ class Oracle:
     # calls
 
     def _call(self, r: TraceRecord) -> None:
-        proc = r.process
+        proc = r.actor if r.process else None
+        if self._blocks:  # it runs again: whatever it waited in has returned
+            self._blocks.pop(proc or "", None)
         label = r.descriptor
         call = r.call or ""
         if label is not None:
@@ -394,9 +404,12 @@ class Oracle:
                 self._satisfy(key, proc, r, "io")
         if call == "closesocket" and r.error is None and label:
             self._closed(proc, label, r.seq)
-        elif call == "exit":
-            for sock_ in dict.fromkeys(s for s, _ in self._open.get(proc, {})):
-                self._set_mask(proc, sock_, frozenset(), r.seq, ())
+        elif call == "exit":  # the whole process: every actor of it
+            for who in [w for w in self._open if w == r.process or _of(w, r.process)]:
+                for sock_ in dict.fromkeys(s for s, _ in self._open.get(who, {})):
+                    self._set_mask(who, sock_, frozenset(), r.seq, ())
+        elif call == "WSACloseEvent" and r.error is None:
+            self._closed_event(r, proc)
 
     def _io_found(self, key: _Key, r: TraceRecord, proc: str) -> None:
         """Note a discovery on the occurrences still open, newest first: once one has two
@@ -422,19 +435,20 @@ class Oracle:
         data = r.data or {}
         owner = data.get("owner")
         cause = self._last_call if self._last_call and self._last_call.seq == r.cause else None
-        reg = _Reg(r.gen, owner, r.process, cause)
+        caller = r.actor if r.process else None
+        reg = _Reg(r.gen, owner, caller, cause)
         self._reg[sock] = reg
         if r.gen is not None:
             self._gens.setdefault(sock, {})[r.gen] = reg
         call = cause.call if cause is not None else None
         is_select = call in SELECTS
         inherited = call == "accept"
-        if r.process and (is_select or (inherited and owner == r.process)):
+        if caller and (is_select or (inherited and owner == caller)):
             mask = frozenset(data.get("mask", ()))
-            self._selected[(r.process, sock)] = r
-            self._set_mask(r.process, sock, mask, r.seq, data.get("holds", ()))
+            self._selected[(caller, sock)] = r
+            self._set_mask(caller, sock, mask, r.seq, data.get("holds", ()))
             if r.descriptor:
-                self._via[(r.process, sock)] = r.descriptor
+                self._via[(caller, sock)] = r.descriptor
 
     def _set_mask(
         self, proc: str, sock: str, mask: frozenset[str], seq: int, holds: Iterable[str]
@@ -512,6 +526,26 @@ class Oracle:
         )
         self._stale.append((key.rank, d.seq, v))
 
+    def _closed_event(self, r: TraceRecord, proc: str | None) -> None:
+        """WSACloseEvent on a handle another thread of the process waits on (R78)."""
+        name = (r.args or {}).get("event")
+        for who, block in self._blocks.items():
+            if who == proc or block.process != r.process:
+                continue
+            if name not in (block.data or {}).get("handles", ()):
+                continue
+            self._undefined.append(
+                Verdict(
+                    "undefined",
+                    proc or "-",
+                    r.t_us,
+                    cause=r.seq,
+                    by=who,
+                    said=f"{format_time(r.t_us)} {proc} closed event {name} while {who} "
+                    f"waited on it (R78: undefined)",
+                )
+            )
+
     def _seen(self, proc: str) -> None:
         if proc not in self._rank:
             self._rank[proc] = len(self._rank)
@@ -584,15 +618,15 @@ class Oracle:
             if taker is None or taker.seq > occ.seq:
                 held = o.prev_note  # still waiting to be taken when it happened
         note = held.rec if held is not None else None
-        # 1. consumed by another process (notification or its own I/O)
+        # 1. consumed by another actor (notification or its own I/O)
         taker = held.consumer if held is not None else None
-        if taker is not None and taker.process != proc:
+        if taker is not None and taker.actor != proc:
             via = "message" if taker.reason is Reason.MESSAGE else "enumerate"
             return lost(
                 "delivered-to-other-process",
-                taker.process,
+                taker.actor,
                 taker.seq,
-                f"taken by {taker.process} at {format_time(taker.t_us)} ({via})",
+                f"taken by {taker.actor} at {format_time(taker.t_us)} ({via})",
             )
         for seq, other, call, t in o.ios or ():
             if other != proc:
@@ -621,17 +655,17 @@ class Oracle:
                     f"{reg.caller}'s {_call_short(reg.call)}",
                 )
         # 3. recorded for P, then cleared
-        if note is not None and note.kind is RECORD and note.process == proc:
+        if note is not None and note.kind is RECORD and _for(note, of_note) == proc:
             key = self._keys[(sock, name)]
             i = bisect.bisect_right(key.discards, note.seq, key=lambda d: d[0])
             cleared = key.discards[i][1] if i < len(key.discards) else None
             if cleared is not None:
                 return lost(
                     "record-cleared-by",
-                    cleared.process,
+                    cleared.actor,
                     cleared.seq,
                     f"recorded for {note.descriptor}, cleared at {format_time(cleared.t_us)} "
-                    f"by {cleared.process}'s {_call_short(cleared)}",
+                    f"by {cleared.actor}'s {_call_short(cleared)}",
                 )
         # 4. latched
         if o.suppress is Reason.LATCHED:
@@ -715,6 +749,7 @@ class Oracle:
             *(v for _, _, v in self._spurious),
             *hangs,
             *stalls,
+            *self._undefined,
         ]
 
     def _stall(self, proc: str, what: str, holds: Mapping[str, Collection[str]]) -> list[Verdict]:
@@ -736,7 +771,7 @@ class Oracle:
             if (
                 note is not None
                 and note.consumer is None
-                and note.rec.process == proc
+                and _for(note.rec, self._gens.get(sock, {}).get(note.rec.gen or -1)) == proc
                 and (note.rec.kind is POST or note in key.open_records)
             ):
                 continue  # a notification waits for it still (6.2 unconsumed)
@@ -755,12 +790,12 @@ class Oracle:
         occ = o.rec.seq
         taker = key.note.consumer if key.note is not None else None
         found = [io for io in (o.ios or ()) if io[1] != proc]
-        if taker is not None and taker.process != proc:
+        if taker is not None and taker.actor != proc:
             via = "message" if taker.reason is Reason.MESSAGE else "enumerate"
             return Verdict(
                 "stall", proc, self._end_t, sock, event, occ, reason="taken-by",
-                by=taker.process, cause=taker.seq,
-                said=f"{head}: {taker.process} took it at {format_time(taker.t_us)} ({via}), "
+                by=taker.actor, cause=taker.seq,
+                said=f"{head}: {taker.actor} took it at {format_time(taker.t_us)} ({via}), "
                 f"and nothing told {proc}{since}",
             )  # fmt: skip
         if found:
@@ -812,11 +847,21 @@ def _latched_text(name: str, prev: _Note | None) -> str:
         return "not re-enabled since an earlier notification (no re-enabling call came)"
     how = "posted" if prev.rec.kind is POST else "recorded"
     taker = prev.consumer
-    took = f", taken by {taker.process} at {format_time(taker.t_us)}" if taker else ""
+    took = f", taken by {taker.actor} at {format_time(taker.t_us)}" if taker else ""
     return (
         f"not re-enabled since {name} was {how} at {format_time(prev.rec.t_us)}{took} "
         "(no re-enabling call came after it)"
     )
+
+
+def _of(actor: str, process: str | None) -> bool:
+    """Whether ``actor`` is a thread or library object of ``process`` (``A/io`` of ``A``)."""
+    return process is not None and actor.startswith(process) and actor[len(process) :][:1] == "/"
+
+
+def _for(note: TraceRecord, reg: _Reg | None) -> str | None:
+    """Whom a notification was made for: its registration's actor (else its process)."""
+    return reg.owner if reg is not None else note.process
 
 
 def verdicts(

@@ -43,6 +43,8 @@ from .winsock import mask_names, poll_request_names
 LOOPS = ("none", "messages", "events", "select")
 #: Handler keys besides the FD_ names.
 PROTOCOL_INFO = "PROTOCOL_INFO"
+#: The thread every process has; steps and calls run on it unless they name another.
+MAIN_THREAD = "main"
 #: A select loop's handler keys, per set a descriptor was found ready in.
 SELECT_HANDLERS = {"read": "READABLE", "write": "WRITABLE", "except": "EXCEPT"}
 #: Key of ``Expect.by_profile`` that applies under every profile.
@@ -83,6 +85,10 @@ class Call:
     line: int = 0
     expect: Expect | None = None
     id: str | None = None
+    #: a handler call handed to another thread of the process (its name), or None
+    thread: str | None = None
+    #: the label of the library object that makes the call (``A/gsock1``), or None
+    actor: str | None = None
     shown: dict[str, Any] = field(init=False, repr=False, compare=False)
     renamed: dict[str, dict[str, Any]] = field(init=False, repr=False, compare=False)
 
@@ -146,6 +152,28 @@ class Step:
     process: str
     call: Call
     jitter: Jitter | None = None
+    thread: str = MAIN_THREAD
+
+
+def label(process: str, thread: str, threaded: bool) -> str:
+    """Who acts, as traces and verdicts name it: ``A`` for a process with one thread,
+    ``A/io`` for a thread of a process that has several."""
+    return f"{process}/{thread}" if threaded else process
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPlan:
+    """A thread of a process besides its main one: its own loop and handler lists.
+    ``actor`` names the library object its loop acts as (None: the thread itself)."""
+
+    name: str
+    loop: str = "none"
+    handle_time_us: int | None = None
+    handlers: dict[str, tuple[Call, ...]] = field(default_factory=dict)
+    actor: str | None = None
+    line: int = 0
+    #: a select loop's sets, as ``ProcessPlan.select_sets``
+    select_sets: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +188,10 @@ class ProcessPlan:
     #: a select loop's sets: descriptor names, each also covering the descriptors
     #: numbered from it (``conn`` covers conn1, conn2 made by accept in handlers)
     select_sets: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
+    #: the process's other threads; with any, its main thread is ``A/main``
+    threads: tuple[ThreadPlan, ...] = ()
+    #: the library object the main thread's loop acts as (None: the thread itself)
+    actor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +221,7 @@ class OutcomeExpect:
 
     kind: str  # lost | delivered | none | stale | spurious | hang | received
     value: Any
-    process: str | None = None
+    process: str | None = None  # a process, or a thread or actor label (``A/io``)
     socket: tuple[str, str] | None = None
     profile: str | None = None
     count: int | None = None

@@ -21,7 +21,7 @@ from pathlib import Path
 from textwrap import fill
 from typing import IO, TYPE_CHECKING, Any
 
-from .trace import Kind, TraceRecord
+from .trace import Kind, TraceRecord, who
 from .verdicts import KINDS, Verdict, VerdictKind
 
 if TYPE_CHECKING:
@@ -132,9 +132,9 @@ def _blocked(trace: list[TraceRecord]) -> dict[str, list[tuple[int, int | None]]
     out: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
     open_at: dict[str, int] = {}
     for r in trace:
-        p = r.process
-        if p is None:
+        if r.process is None:
             continue
+        p = who(r)
         if r.kind == "block":
             open_at.setdefault(p, r.t_us)
         elif p in open_at and r.kind in ("call", "deliver"):
@@ -162,7 +162,10 @@ def _socket_label(sock: str, names: list[str]) -> str:
 
 
 def _lanes(result: Traced) -> list[_Lane]:
+    # a lane per process or thread, then per library object that acted or has a verdict
     procs = list(result.ends)
+    more = {who(r) for r in result.trace if r.process} | {v.process for v in result.verdicts}
+    procs += sorted(more - set(procs) - {"-"})
     sockets = sorted({r.socket for r in result.trace if r.socket}, key=lambda s: int(s[1:]))
     names = descriptors(result.trace)
     lanes = [_Lane(f"P:{p}", p, float(i)) for i, p in enumerate(procs)]
@@ -326,7 +329,7 @@ def draw(result: Traced, ax: Axes, title: str | None = None, axis: _Axis | None 
         elif r.kind in (Kind.POST, Kind.SIGNAL, Kind.RECORD) and r.socket and r.process:
             marks[(f"S:{r.socket}", "notify")].append(t)
         elif r.kind is Kind.DELIVER and r.process:
-            marks[(f"P:{r.process}", "deliver")].append(t)
+            marks[(f"P:{who(r)}", "deliver")].append(t)
     style: dict[str, dict[str, Any]] = {
         "occur": dict(marker="|", color="#333333", s=60, label="occurrence"),
         "notify": dict(marker="o", color="#1f77b4", s=14, label="posted / recorded"),

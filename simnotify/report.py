@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from .describe import ARROW, call_text, fmt_value, record_text
 from .runs import Run, Traced
-from .trace import Kind, TraceRecord
+from .trace import Kind, TraceRecord, who
 from .units import format_time
 from .verdicts import FINDINGS, ORDER, OUTCOMES, Verdict
 
@@ -15,10 +15,11 @@ _SOCKET_LEVEL = (Kind.OCCUR, Kind.SUPPRESS, Kind.FREE)
 
 
 def actor(rec: TraceRecord) -> str:
-    """The timeline's second column: the process concerned, else the socket."""
+    """The timeline's second column: the process concerned (the thread or library object
+    of it that acted: ``A/io``), else the socket."""
     if rec.kind in _SOCKET_LEVEL or rec.process is None:
         return rec.socket or "-"
-    return rec.process
+    return who(rec)
 
 
 def timeline(result: Traced) -> list[str]:
@@ -63,7 +64,9 @@ def taken_lines(result: Run) -> list[str]:
     """Per process, the notifications it consumed: makes 'A got nothing' explicit."""
     counts = result.taken_counts()
     lines = []
-    for name in result.ends:
+    names = list(result.ends)
+    names += sorted({p for p, _ in counts if p not in result.ends})  # library objects
+    for name in names:
         got = [f"{e} x{n:,}" for (p, e), n in sorted(counts.items()) if p == name]
         lines.append(f"  {name:<12} {', '.join(got) if got else 'nothing'}")
     return ["notifications taken:", *lines]

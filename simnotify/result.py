@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .expect import InlineCheck, OutcomeCheck
 from .plan import Plan
 from .runs import ProcessEnd
-from .trace import Kind, TraceRecord
+from .trace import Kind, TraceRecord, who
 from .verdicts import Verdict
 
 __all__ = ["Comparison", "ProcessEnd", "Result", "Streamed"]
@@ -48,9 +48,9 @@ class Result:
         return not self.failures
 
     def taken_counts(self) -> Counter[tuple[str, str]]:
-        """Notifications each process took, per (process, FD_ event)."""
+        """Notifications each actor took, per (process or ``A/io``, FD_ event)."""
         deliver = Kind.DELIVER
-        return Counter((r.process or "-", r.event or "-") for r in self.trace if r.kind is deliver)
+        return Counter((who(r), r.event or "-") for r in self.trace if r.kind is deliver)
 
     def verdict_counts(self) -> Counter[str]:
         """Verdicts per kind."""

@@ -19,7 +19,7 @@ from .expect import InlineCheck, InlineChecks, OutcomeCheck, check_outcomes, not
 from .gcpause import collector_paused
 from .jsonl import JsonlSink, verdict_dicts, write_lines
 from .oracle import Oracle
-from .plan import Call, Plan
+from .plan import MAIN_THREAD, Call, Plan
 from .profiles import Profile, get_profile
 from .result import Comparison, ProcessEnd, Result, Streamed
 from .schedule import Guide, parse_witness
@@ -62,21 +62,23 @@ def unreached(world: World, reached: set[int]) -> list[InlineCheck]:
         call = step.call
         if call.expect is None or id(call) in reached:
             continue
-        proc = world.processes[step.process]
+        thread = step.thread
+        proc = world.threads[step.process if thread == MAIN_THREAD else f"{step.process}/{thread}"]
         never = "its time with jitter fell after until" if id(call) in late else "it never ran"
         check = not_reached(step.process, call, profile, end, why(proc, call, never))
         if check is not None:
             out.append(check)
     for pp in plan.processes:
-        proc = world.processes[pp.name]
-        for key, calls in pp.handlers.items():
-            for call in calls:
-                if call.expect is None or id(call) in reached:
-                    continue
-                never = f"the handler on.{key} of {pp.name} never ran it"
-                check = not_reached(pp.name, call, profile, end, why(proc, call, never))
-                if check is not None:
-                    out.append(check)
+        main = world.processes[pp.name]
+        for proc in main.group:
+            for key, calls in proc.handlers.items():
+                for call in calls:
+                    if call.expect is None or id(call) in reached:
+                        continue
+                    never = f"the handler on.{key} of {proc.thread_label} never ran it"
+                    check = not_reached(pp.name, call, profile, end, why(proc, call, never))
+                    if check is not None:
+                        out.append(check)
     return out
 
 
@@ -85,10 +87,38 @@ def _waiting(proc: SimProcess) -> str | None:
 
 
 def _ends(world: World) -> dict[str, ProcessEnd]:
+    """How each thread ended: a process with one thread under its name, the threads of
+    a process with several as ``A/main``, ``A/io``."""
     return {
-        name: ProcessEnd(name, _waiting(p), p.exited, p.received)
-        for name, p in world.processes.items()
+        p.thread_label: ProcessEnd(p.thread_label, _waiting(p), p.exited, p.received)
+        for p in world.threads.values()
     }
+
+
+def _blocked(world: World, ends: dict[str, ProcessEnd]) -> dict[str, str | None]:
+    """What each actor still waits in at the end: each thread, the library object whose
+    call (or loop) it waits in, and a process with several threads as its main thread."""
+    out = {name: end.blocked for name, end in ends.items()}
+    for name, main in world.processes.items():
+        out[name] = ends[main.thread_label].blocked
+        for t in main.group:
+            what = ends[t.thread_label].blocked
+            who = t.current.actor if t.current is not None and t.current.actor else t.label
+            if out.get(who) is None:
+                out[who] = what
+            if t.current is None:  # its loop waits for every object it enumerates for
+                for obj in t.book_actor.values():
+                    if out.get(obj) is None:
+                        out[obj] = what
+    return out
+
+
+def _received(world: World, ends: dict[str, ProcessEnd]) -> dict[str, int]:
+    """Bytes each thread received, and each process in all."""
+    out = {name: end.received for name, end in ends.items()}
+    for name, main in world.processes.items():
+        out[name] = sum(t.received for t in main.group)
+    return out
 
 
 def _totals(world: World) -> dict[str, int]:
@@ -123,9 +153,9 @@ class Judged:
         if self.guide is not None:
             self.guide.finish()
         ends = _ends(world)
-        found = self.oracle.finish(
-            {name: end.blocked for name, end in ends.items()}, world.holds(), world.notified()
-        )
+        self.blocked = _blocked(world, ends)
+        self.received = _received(world, ends)
+        found = self.oracle.finish(self.blocked, world.holds(), world.notified())
         checks = [*self.checks.items, *unreached(world, self.checks.reached)]
         world.detach()
         return found, ends, checks
@@ -137,8 +167,8 @@ class Judged:
         return check_outcomes(
             world.plan.expects,
             found,
-            {name: end.received for name, end in ends.items()},
-            {name: end.blocked for name, end in ends.items()},
+            self.received,
+            self.blocked,
             sockets,
             world.profile.name,
             None if self.oracle.keep_delivered else self.oracle.delivered,

@@ -144,8 +144,9 @@ _ARRIVALS = {
 
 class _Calls(Probe):
     """Tells the guide of every call attempt, blocked ones too (whose call record comes
-    only when they return): the process, the socket it names, and another process whose
-    state it reads (connect looks up its listener, WSADuplicateSocket its target)."""
+    only when they return): the process, every socket it names (one, or select's and
+    WSAPoll's sets), and another process whose state it reads (connect looks up its
+    listener, WSADuplicateSocket its target)."""
 
     def __init__(self, touched: tuple[set[str], set[str]]) -> None:
         self.touched = touched
@@ -156,6 +157,13 @@ class _Calls(Probe):
         d = proc.resolve(call.args.get("socket"), ctx)
         if d is not None:
             socks.add(d.sock.id)
+        for value in call.args.values():  # select's sets, WSAPoll's fds: every socket named
+            if isinstance(value, list | tuple):
+                for item in value:
+                    name = item[0] if isinstance(item, list | tuple) and item else item
+                    d = proc.resolve(name, ctx) if isinstance(name, str) else None
+                    if d is not None:
+                        socks.add(d.sock.id)
         to, target = call.args.get("to"), call.args.get("target")
         if isinstance(to, tuple):
             procs.add(to[0])

@@ -142,6 +142,15 @@ FIELD_DOCS: dict[str, str] = {
 }
 
 
+def who(rec: TraceRecord) -> str:
+    """The record's process, or the thread or library object of it that acted (``A/io``,
+    ``A/gsock1``): a process with one thread and no named objects is always just ``A``."""
+    proc, by = rec.process or "-", rec.actor
+    if by is None or by == proc:  # the common case, decided first
+        return proc
+    return by if by.startswith(proc) and by[len(proc) : len(proc) + 1] == "/" else proc
+
+
 class TraceRecord:
     """One happening. ``event`` is an FD_ name; ``descriptor`` is ``PROC.DESC``."""
 
@@ -250,7 +259,7 @@ class Counters:
     def records(self, batch: list[TraceRecord]) -> None:
         self.kinds.update(map(_kind, batch))  # one C loop over the batch
         deliver = Kind.DELIVER
-        self.taken.update([(r.process or "-", r.event or "-") for r in batch if r.kind is deliver])
+        self.taken.update([(who(r), r.event or "-") for r in batch if r.kind is deliver])
 
 
 _kind = attrgetter("kind")

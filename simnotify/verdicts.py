@@ -78,6 +78,15 @@ KINDS: dict[str, VerdictKind] = {
             "consumption",
         ),
         VerdictKind(
+            "undefined",
+            "a call whose outcome Windows leaves undefined: closing an event object another "
+            "thread of the process waits on (R78)",
+            True,
+            "#e377c2",
+            "P",
+            "call",
+        ),
+        VerdictKind(
             "delivered",
             "an occurrence an actor was interested in reached it (a notification, or its own "
             "I/O found it)",
@@ -109,6 +118,7 @@ ORDER: tuple[str, ...] = (
     "spurious",
     "hang",
     "stall",
+    "undefined",
     "withdrawn",
 )
 assert set(ORDER) == set(KINDS), "ORDER names every verdict kind once"

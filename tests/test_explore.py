@@ -26,6 +26,8 @@ SMALL = [
     ROOT / "scenarios" / "enum-steals-record.toml",
     ROOT / "scenarios" / "stale-message-after-cancel.toml",
     ROOT / "scenarios" / "prefork-handoff-done-right.toml",
+    ROOT / "scenarios" / "select-loop-beside-eventselect-dup.toml",
+    ROOT / "scenarios" / "pg-walreceiver-lost-fdclose.toml",
 ]
 
 

@@ -10,6 +10,7 @@ directly, without TOML, so hundreds of runs fit in the default suite.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -24,8 +25,18 @@ from simnotify.engine.sockets import Descriptor, ProtocolInfo, UnderlyingSocket
 from simnotify.engine.waits import Blocked, Ctx
 from simnotify.engine.world import World
 from simnotify.oracle import verdicts
-from simnotify.plan import PROTOCOL_INFO, Call, ConnectionPlan, NetworkPlan, Plan, ProcessPlan, Step
+from simnotify.plan import (
+    PROTOCOL_INFO,
+    Call,
+    ConnectionPlan,
+    NetworkPlan,
+    Plan,
+    ProcessPlan,
+    Step,
+    ThreadPlan,
+)
 from simnotify.profiles import NonlastClose, get_profile
+from simnotify.runner import run_plan
 from simnotify.trace import Reason, TraceRecord
 from simnotify.winsock import ACCEPT, ALL_BITS, BIT_NAMES, CLOSE, OOB, READ, V1_BITS, WRITE
 
@@ -607,3 +618,57 @@ def test_exit_gives_back_infos_it_never_imported(profile: str) -> None:
     assert freed[0] == (6_000, "S1")
     taken = [r for r in checker.trace if r.kind == "deliver" and r.process == "peer"]
     assert [r.event for r in taken] == ["FD_CLOSE"]
+
+
+# -- threads and library objects ----------------------------------------------------------
+
+
+@st.composite
+def threaded_plans(draw: st.DrawFn) -> Plan:
+    """A random plan whose processes may have a second thread ``io`` (any loop, its own
+    handlers, its loop maybe acting as a library object), with some steps moved to it,
+    some made by a library object, and some threads ending early."""
+    plan = draw(plans())
+    processes = []
+    for p in plan.processes:
+        if draw(st.booleans()):
+            t = draw(process_plans("io"))
+            actor = draw(st.sampled_from((None, "notifier")))
+            thread = ThreadPlan("io", t.loop, t.handle_time_us, t.handlers, actor)
+            processes.append(replace(p, threads=(thread,)))
+        else:
+            processes.append(p)
+    threaded = {p.name for p in processes if p.threads}
+    steps = []
+    for s in plan.steps:
+        if s.process in threaded and draw(st.booleans()):
+            s = replace(s, thread="io")
+        if draw(st.integers(0, 4)) == 0:
+            s = replace(s, call=replace(s.call, actor=f"{s.process}/obj"))
+        steps.append(s)
+    for name in sorted(threaded):
+        if draw(st.integers(0, 3)) == 0:
+            at = draw(st.integers(0, plan.until_us))
+            steps.append(Step(at, name, call("ExitThread"), thread="io"))
+    steps.sort(key=lambda st_: st_.at_us)
+    return replace(plan, processes=tuple(processes), steps=tuple(steps))
+
+
+@settings(COMMON, max_examples=150)
+@given(plan=threaded_plans())
+def test_invariants_hold_with_threads(plan: Plan) -> None:
+    """Random scenarios with threads and library objects: every invariant after every
+    happening, and the run's verdicts and expectations are made without error."""
+    _holds_everywhere(plan)
+    names = ("main", "io", "notifier", "obj")
+    for profile in PROFILES:
+        res = run_plan(plan, profile)
+        for p in plan.processes:
+            # who acts is the process (one thread, no object) or one of its labels
+            own = {f"{p.name}/{n}" for n in names} if p.threads else {p.name, f"{p.name}/obj"}
+            acted = {r.actor for r in res.trace if r.kind == "call" and r.process == p.name}
+            assert acted <= own, (p.name, acted - own)
+            judged = {v.process for v in res.verdicts if v.process.split("/")[0] == p.name}
+            assert judged <= own, (p.name, judged - own)
+            threads = {f"{p.name}/main", f"{p.name}/io"} if p.threads else {p.name}
+            assert threads <= set(res.ends)  # an end state per thread

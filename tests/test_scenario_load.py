@@ -385,7 +385,7 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
         pytest.param(
             PROCS + '[[expect]]\nlost = "FD_READ"\ndelivered = "FD_READ"\n',
             "s.toml:6: expect[0]: needs exactly one of lost, delivered, none, stale, spurious, "
-            "hang, stall, blocked, received (found lost, delivered)",
+            "hang, stall, blocked, received, undefined (found lost, delivered)",
             id="outcome-one-claim",
         ),
         pytest.param(
@@ -395,7 +395,8 @@ def test_three_mistakes_are_all_reported_at_their_lines() -> None:
         ),
         pytest.param(
             PROCS + '[[expect]]\nnone = "gone"\n',
-            "s.toml:7: expect[0].none: expected 'lost', 'hang', 'stall', 'stale' or 'spurious', got 'gone'",
+            "s.toml:7: expect[0].none: expected 'lost', 'hang', 'stall', 'stale', 'spurious' "
+            "or 'undefined', got 'gone'",
             id="outcome-none",
         ),
         pytest.param(

@@ -113,7 +113,7 @@ def simulate(plan: Plan, profile: Profile) -> tuple[Run, dict[str, str]]:
     keeper = TraceKeeper()
     world = World(plan, profile, [keeper])
     world.run()
-    ends = {name: p.waiting for name, p in world.processes.items()}
+    ends = {p.thread_label: p.waiting for p in world.threads.values()}
     peers = {s.id: s.peer.id for s in world.table.sockets if s.peer is not None}
     return Run(profile.name, keeper.trace, ends), peers
 

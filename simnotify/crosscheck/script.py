@@ -4,8 +4,11 @@ The script replays, in ``seq`` order, every call record of the run (steps, handl
 and the events loop's own WSAWaitForMultipleEvents and WSAEnumNetworkEvents) and every
 message a GetMessage loop took (one PeekMessage of a single message), each on the
 interpreter of its process. Calls that blocked in simnotify are started where they
-blocked and their reply is collected where they returned. Before an observation that
-follows an action the script sleeps, so Wine's server has seen the host socket change.
+blocked and their reply is collected where they returned. The threads of a process run on
+its one interpreter, in trace order: a call that blocked in a thread is replayed where it
+returned (a started call would hold up the process's other threads), so what is compared
+is its result there, not the wait. Before an observation that follows an action the
+script sleeps, so Wine's server has seen the host socket change.
 
 Script lines are ``PROC ID COMMAND key=value ...``; ``>VAR=FIELD`` keeps a field of the
 reply and ``$VAR`` uses it (ports, process ids, protocol infos), so the same script runs
@@ -107,7 +110,8 @@ class Run:
 
     profile: str
     trace: Sequence[TraceRecord]
-    ends: dict[str, TraceRecord | None]  # what each process still waits in: its block record
+    #: what each process (each thread: ``A/io``) still waits in: its block record
+    ends: dict[str, TraceRecord | None]
 
 
 @dataclass(slots=True)
@@ -197,6 +201,8 @@ class Builder:
         self._pending: dict[int, tuple[str, str, Outcome, Any]] = {}  # started, not finished
         self.count = 0
         self.unfinished: dict[str, TraceRecord] = {}  # still blocked in a socket call
+        #: processes with several threads: their blocking calls are not started
+        self.threaded = frozenset(p.name for p in plan.processes if p.threads)
         self.targets: dict[str, list[str]] = {}  # "MSG P.w" / "EVT P.e" -> sockets registered
 
     # -- lines -----------------------------------------------------------------------
@@ -315,7 +321,7 @@ class Builder:
         pending: dict[str, TraceRecord] = {}
         for rec in trace:
             kind = str(rec.kind)
-            proc = str(rec.process)
+            proc = str(rec.actor or rec.process)  # a process, or a thread or object of one
             if kind == "block":
                 if rec.reason is Reason.IN_CALL and rec.call in BLOCKING:
                     pending[proc] = rec
@@ -323,7 +329,7 @@ class Builder:
                     pending.pop(proc, None)
             elif kind == "call":
                 blk = pending.pop(proc, None)
-                if blk is not None and blk.call == rec.call:
+                if blk is not None and blk.call == rec.call and rec.process not in self.threaded:
                     self.starts[blk.seq] = rec
         self.unfinished = pending  # still blocked in a socket call at the end
 
@@ -369,10 +375,16 @@ class Builder:
         """At the end: loops still waiting must find nothing on Wine either, and socket
         calls still blocked must still be blocked."""
         last_t = trace[-1].t_us if trace else 0
-        for name, block in self.run.ends.items():
+        unfinished = {b.seq for b in self.unfinished.values()}
+        # a process's threads share one interpreter: a call still blocked goes last
+        ends = sorted(
+            self.run.ends.items(), key=lambda e: e[1] is not None and e[1].seq in unfinished
+        )
+        for label, block in ends:
             if block is None:
                 continue
-            ident = f"end.{name}"
+            name = str(block.process or label)  # the interpreter: the thread's process
+            ident = f"end.{label}"
             if block.reason is Reason.GET_MESSAGE:
                 self._settle("take")
                 self._line(name, ident, "take")
@@ -389,7 +401,7 @@ class Builder:
                     Outcome("ok", "WSA_WAIT_TIMEOUT"),
                     last_t,
                 )
-            elif block.call in ("recv", "accept") and name in self.unfinished:
+            elif block.call in ("recv", "accept") and block.seq in unfinished:
                 self._unfinished(name, ident, block, last_t)
 
     def _unfinished(self, proc: str, ident: str, block: TraceRecord, t_us: int) -> None:
@@ -497,7 +509,8 @@ class Builder:
             return f"{command} event={args.get('event')}", "status", plain, key
         if call == "WSAWaitForMultipleEvents":
             handles = args.get("events")
-            if isinstance(handles, str):  # the events loop's own wait: that one event
+            loop = isinstance(rec.result, int) and rec.result >= len(_names(handles))
+            if isinstance(handles, str) or loop:  # the events loop's own wait: that event
                 return f"wait events={handles}", "signalled", Outcome(status, "signalled"), key
             wait_all = " all=1" if args.get("wait_all") else ""
             names = ",".join(_names(handles))
@@ -569,6 +582,9 @@ class Builder:
             return f"fionbio name={name} value={int(args.get('FIONBIO', 0))}", "status", plain, key
         if call == "exit":
             return "exit", "status", plain, key
+        if call == "ExitThread":  # the interpreter's one thread stays: its windows go
+            for i, window in enumerate((rec.data or {}).get("windows", ())):
+                self._line(str(rec.process), f"{ident}.{i}", f"destroy window={window}")
         return None
 
     def _info_for(self, rec: TraceRecord, args: dict[str, Any]) -> str | None:

@@ -142,6 +142,7 @@ class Api:
             "select": self.select,
             "WSAPoll": self.wsapoll,
             "exit": self.exit,
+            "ExitThread": self.exit_thread,
         }
         self._enum_call = Call("WSAEnumNetworkEvents", {"socket": None, "event": None})
         self._wait_call = Call("WSAWaitForMultipleEvents", {"handles": (), "timeout_us": None})
@@ -524,9 +525,19 @@ class Api:
         self.notifier.select(proc, d, mask, rec.seq, event=ev if mask else None)
         if mask and ev is not None:
             proc.evt_book[d] = ev
+            if call.actor is not None or proc.book_actor:
+                self._book_actor(proc, d, call.actor)
         else:
             proc.evt_book.pop(d, None)
         return self._done(rec, (0, None))
+
+    @staticmethod
+    def _book_actor(proc: SimProcess, d: Descriptor, actor: str | None) -> None:
+        """The library object a loop enumerates ``d`` for: the one that registered it."""
+        if actor is None:
+            proc.book_actor.pop(d, None)
+        else:
+            proc.book_actor[d] = actor
 
     def wsaenumnetworkevents(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
         d = self._open(proc, call, ctx)
@@ -560,7 +571,7 @@ class Api:
         rec = self._begin(proc, call, None)
         if not ev.signalled:
             ev.signalled = True
-            proc.poke()
+            ev.owner.wake_event()
         return self._done(rec, (0, None))
 
     def wsaresetevent(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
@@ -635,9 +646,12 @@ class Api:
             self._enum_args,
             proc.name,
         )
+        actors = proc.book_actor  # empty unless library objects registered
         for d, event in booked.items():  # enumerating books and unbooks nothing
             if event is not ev or not d.open:
                 continue
+            if actors:  # the loop enumerates for the object that registered d
+                self.tracer.actor = actors.get(d, proc.label)
             args = cache.get((d, ev))
             if args is None:  # one dict per (descriptor, event), not per wake
                 args = cache[(d, ev)] = {"socket": d.name, "event": ev.name}
@@ -650,6 +664,8 @@ class Api:
                 found.append((d, bits))
             else:
                 rec.result = []
+        if actors:
+            self.tracer.actor = proc.label
         return found
 
     # -- windows ----------------------------------------------------------------------------
@@ -695,6 +711,8 @@ class Api:
         info.seq = rec.seq
         if info.holds_ref:
             d.sock.refs += 1
+        if target.name == proc.name:  # a second descriptor in this process: usable at once
+            target.infos.append(info)
         if self.probe is not None:
             self.probe.duplicated(info)
         Callback(self.env, self.plan.network.ipc_delay_us, self._info_arrival, (info,))
@@ -710,7 +728,11 @@ class Api:
             self.drop_info(info, seq)
             return
         info.arrived = True
-        target.infos.append(info)
+        if info.target == info.source and info in target.infos:
+            if info.used:  # WSASocket took it before it "arrived": nothing to import
+                return
+        else:
+            target.infos.append(info)
         target.infos_pending.append(info)
         target.poke()
 
@@ -908,4 +930,11 @@ class Api:
     def exit(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
         rec = self._begin(proc, call, None)
         proc.exit(rec.seq)
+        return self._done(rec, (0, None))
+
+    def exit_thread(self, proc: SimProcess, call: Call, ctx: Ctx, started: int) -> Outcome:
+        rec = self._begin(proc, call, None)
+        gone = proc.exit_thread(rec.seq)
+        if gone:
+            _note(rec, windows=gone)
         return self._done(rec, (0, None))

@@ -22,7 +22,7 @@ from ..plan import Jitter, Step
 from .compat import NORMAL, URGENT, Callback, ChoosingEnvironment
 from .network import Network
 from .sockets import UnderlyingSocket
-from .steps import StepFeeder
+from .steps import StepFeeder, taker
 
 #: An exponential jitter is explored up to this many times its mean (99.3% of its draws).
 EXP_SPAN = 5
@@ -45,7 +45,7 @@ class ChoiceFeeder(StepFeeder):
         env = self.env
         assert isinstance(env, ChoosingEnvironment)
         until = self.plan.until_us
-        last: dict[str, simpy.Event] = {}  # each process's latest unjittered steps
+        last: dict[str, simpy.Event] = {}  # each thread's latest unjittered steps
         batch: list[Step] = []
         for st in sorted(self.plan.steps, key=attrgetter("at_us")):  # ties in file order
             if st.jitter:
@@ -58,7 +58,7 @@ class ChoiceFeeder(StepFeeder):
                     continue
                 env.float(Callback(env, st.at_us + least, self._hand, ((st,),)), width)
                 continue
-            if batch and (batch[0].at_us, batch[0].process) != (st.at_us, st.process):
+            if batch and (batch[0].at_us, taker(batch[0])) != (st.at_us, taker(st)):
                 self._batch(batch, last)
                 batch = []
             batch.append(st)
@@ -66,18 +66,18 @@ class ChoiceFeeder(StepFeeder):
             self._batch(batch, last)
 
     def _batch(self, steps: list[Step], last: dict[str, simpy.Event]) -> None:
-        """One process's unjittered steps of one instant go out together, in file order
+        """One thread's unjittered steps of one instant go out together, in file order
         (so they are never interleaved with each other's hand-overs)."""
         env = self.env
         assert isinstance(env, ChoosingEnvironment)
-        at, name = steps[0].at_us, steps[0].process
+        at, name = steps[0].at_us, taker(steps[0])
         prio = URGENT if at == 0 else NORMAL  # as the plain feeder: first at time 0
         ev = Callback(env, at, self._hand, (tuple(steps),), prio)
         env.float(ev, 0, last.get(name))
         last[name] = ev
 
     def _hand(self, steps: tuple[Step, ...]) -> None:
-        proc = self.processes[steps[0].process]
+        proc = self.processes[taker(steps[0])]
         if proc.exited:
             return
         for step in steps:

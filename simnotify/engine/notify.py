@@ -122,8 +122,9 @@ class Notifier:
         seq = self.emit(
             POST, owner.name, reg.via.label, s.id, name, None, cause, reg.gen, reg.post_data, error
         ).seq
-        owner.messages.append(Message(window, reg.via, s, bit, err, reg.gen, seq))
-        owner.poke()
+        queue = window.owner  # the thread that made the window (the registrant, unthreaded)
+        queue.messages.append(Message(window, reg.via, s, bit, err, reg.gen, seq))
+        queue.poke()
         return seq
 
     def set_event(self, ev: EventObject, s: UnderlyingSocket | None, bit: int, cause: int) -> None:
@@ -140,7 +141,7 @@ class Notifier:
         self.emit(SIGNAL, owner, None, sid, name, why, cause, None, ev.signal_data)
         if not ev.signalled:
             ev.signalled = True
-            ev.owner.poke()
+            ev.owner.wake_event()
 
     def resignal(self, s: UnderlyingSocket, cause: int) -> None:
         """Signal the event of ``s``'s registration again if its record holds a selected
@@ -199,6 +200,9 @@ class Notifier:
             self._gen += 1
             reg = Registration(mask, proc, d, self._gen, window, message, event)
             reg.seq = cause
+            actor = self.tracer.actor  # the thread or library object that registers
+            if actor is not None:
+                reg.actor = actor
         s.reg = reg
         self._trace_register(proc, d, s, reg, old, cause, Reason.SELECT)
         if event is not None and p.select_resets_event_object:
@@ -259,6 +263,7 @@ class Notifier:
         self._gen += 1
         new = Registration(reg.mask, reg.owner, dn, self._gen, reg.window, reg.message, reg.event)
         new.seq = cause
+        new.actor = reg.actor
         n.reg = new
         self._trace_register(proc, dn, n, new, None, cause, Reason.INHERITED)
 
@@ -276,12 +281,12 @@ class Notifier:
             "mask": reg.mask_data["mask"] if reg is not None else [],
             "mechanism": None if reg is None else ("MSG" if reg.is_message else "EVT"),
             "target": None if reg is None else reg.target,
-            "owner": None if reg is None else reg.owner.name,
+            "owner": None if reg is None else reg.actor,
             "replaced": None
             if old is None
             else {
                 "gen": old.gen,
-                "owner": old.owner.name,
+                "owner": old.actor,
                 "target": old.target,
                 "mask": old.mask_data["mask"],
                 "via": old.via.label,

@@ -19,6 +19,9 @@ class Waker(Protocol):
 
     def poke(self) -> None: ...
 
+    def wake_event(self) -> None:
+        """Wake whoever may wait on its event objects (every thread of the process)."""
+
 
 class Window:
     """A window: a part of its owner's message queue."""

@@ -1,8 +1,14 @@
-"""Simulated processes: windows, event objects, descriptors, loops, handlers and steps.
+"""Simulated processes and their threads: windows, event objects, descriptors, loops,
+handlers and steps.
 
-Each process is one simpy process that does one thing at a time: due steps first, then
-arrived protocol infos, then (per its loop) the oldest message or the lowest signalled
-event. It sleeps on a single wake-up event that anything relevant pokes.
+Each thread is one simpy process that does one thing at a time: due steps first, then
+calls handed to it by another thread, then arrived protocol infos, then (per its loop) the
+oldest message or the lowest signalled event. It sleeps on a single wake-up event that
+anything relevant pokes. A process with one thread is one ``SimProcess``; the threads of a
+process with several are ``SimProcess`` objects that share the process's descriptors,
+windows, event objects and protocol infos (R3), each with its own message queue, loop and
+handlers. A window belongs to the thread that used it first, an event object's loop wait
+to the thread that created it.
 """
 
 from __future__ import annotations
@@ -14,7 +20,18 @@ from typing import Any, Protocol
 import simpy
 from simpy.events import Event
 
-from ..plan import INVALID_EVENT, PROTOCOL_INFO, SELECT_HANDLERS, Call, Plan, ProcessPlan, Step
+from ..plan import (
+    INVALID_EVENT,
+    MAIN_THREAD,
+    PROTOCOL_INFO,
+    SELECT_HANDLERS,
+    Call,
+    Plan,
+    ProcessPlan,
+    Step,
+    ThreadPlan,
+    label,
+)
 from ..trace import Kind, Reason, TraceRecord
 from ..winsock import BIT_NAMES
 from ..winsock import WSA_MAXIMUM_WAIT_EVENTS as WAIT_MAX
@@ -98,32 +115,62 @@ class Host(Protocol):
 
 
 class SimProcess:
-    """One single-threaded simulated process."""
+    """A simulated process with one thread, or one thread of a process with several
+    (``main`` given: the process's main thread, whose objects it shares)."""
 
-    def __init__(self, host: Host, plan: ProcessPlan) -> None:
+    def __init__(
+        self,
+        host: Host,
+        plan: ProcessPlan,
+        thread: ThreadPlan | None = None,
+        main: SimProcess | None = None,
+    ) -> None:
         self.host = host
         self.name = plan.name
-        self.loop = plan.loop
-        own = plan.handle_time_us
+        tp = thread if thread is not None else plan
+        self.loop = tp.loop
+        own = tp.handle_time_us
         self.handle_time = host.plan.network.handle_time_us if own is None else own
-        self.handlers = plan.handlers
-        self.select_sets = plan.select_sets
+        self.handlers = tp.handlers
+        self.thread = thread.name if thread is not None else MAIN_THREAD
+        #: ``A``, or ``A/io`` for a thread of a process with several
+        self.thread_label = label(self.name, self.thread, bool(plan.threads))
+        #: who its loop acts as: the thread, or the library object the file names
+        self.label = f"{self.name}/{tp.actor}" if tp.actor else self.thread_label
+        self.select_sets = tp.select_sets
         self.handed: deque[Step] = deque()  # due steps given to us, run in order
+        self.passed: deque[tuple[Call, Ctx]] = deque()  # calls another thread handed us
         self.due = 0  # our steps waiting in the feeder's queue for this instant
         self.idle = False
-        self.names: dict[str, Descriptor] = {}
-        self.descriptors: list[Descriptor] = []
-        self._counters: dict[str, int] = {}
-        self.windows: dict[str, Window] = {}
+        if main is None:
+            self.names: dict[str, Descriptor] = {}
+            self.descriptors: list[Descriptor] = []
+            self._counters: dict[str, int] = {}
+            self.windows: dict[str, Window] = {}
+            self.events: dict[str, EventObject] = {}
+            self.infos: list[ProtocolInfo] = []
+            #: the process's threads, main first (one: this)
+            self.group: list[SimProcess] = [self]
+        else:  # the process's objects are one set, whichever thread uses them (R3)
+            self.names = main.names
+            self.descriptors = main.descriptors
+            self._counters = main._counters
+            self.windows = main.windows
+            self.events = main.events
+            self.infos = main.infos
+            self.group = main.group
+            main.group.append(self)
+        #: what an event object's signal wakes: this thread, or every thread of the process
+        self.wake_event = self.poke if not plan.threads else self._poke_group
         self.messages: deque[Message] = deque()
-        self.events: dict[str, EventObject] = {}
-        #: its open event objects in creation order (a dict as an ordered set: a close
-        #: takes one out in constant time, however many a hostile file makes)
+        #: its open event objects in creation order, the ones its loop waits on (a dict
+        #: as an ordered set: a close takes one out in constant time)
         self.event_list: dict[EventObject, None] = {}
         self._wait_data: tuple[list[EventObject], dict[str, Any]] | None = None  # _waits()
-        self.infos: list[ProtocolInfo] = []
         self.infos_pending: deque[ProtocolInfo] = deque()
         self.evt_book: dict[Descriptor, EventObject] = {}
+        #: the library object that booked a descriptor, when one did (``A/reader``)
+        self.book_actor: dict[Descriptor, str] = {}
         self.exited = False
         #: the record of what it waits in now (None: it is not waiting)
         self.waiting: TraceRecord | None = None
@@ -163,10 +210,13 @@ class SimProcess:
         return ev
 
     def close_event(self, ev: EventObject) -> None:
-        """WSACloseEvent, or the process exiting: the handle is gone."""
+        """WSACloseEvent, or the process exiting: the handle is gone; a thread waiting on
+        it looks again (R78: undefined on Windows; here its wait fails)."""
         ev.closed = True
-        self.event_list.pop(ev, None)
-        self._wait_data = None
+        creator: SimProcess = ev.owner  # type: ignore[assignment]  # events are made here
+        creator.event_list.pop(ev, None)
+        creator._wait_data = None
+        creator.wake_event()  # a no-op for the one thread of a process: it is running
 
     def new_descriptor(self, base: str, sock: UnderlyingSocket, ctx: Ctx) -> Descriptor:
         """Create a descriptor; handlers always number names (``conn1``), steps reuse free ones."""
@@ -200,6 +250,11 @@ class SimProcess:
 
     # -- scheduling ---------------------------------------------------------------
 
+    def _poke_group(self) -> None:
+        """Wake every thread of the process (an event object any of them may wait on)."""
+        for t in self.group:
+            t.poke()
+
     def poke(self) -> None:
         """Wake the process if it sleeps; it then re-checks what it can do."""
         ev = self._wake
@@ -215,7 +270,7 @@ class SimProcess:
         host = self.host
         env = host.env
         tracer = host.tracer
-        name = self.name
+        name = self.label
         while not self.exited:
             tracer.actor = name
             if self.handed:
@@ -223,6 +278,11 @@ class SimProcess:
                 self.waiting = None
                 host.feeder.dispatch()  # the next step of this instant may go out
                 yield from self._run_calls((step.call,), Ctx())
+                continue
+            if self.passed:
+                call, ctx = self.passed.popleft()
+                self.waiting = None
+                yield from self._run_calls((call,), ctx)
                 continue
             # with a step of this instant queued for us, wait for our turn (file order)
             # rather than take a notification first
@@ -337,7 +397,7 @@ class SimProcess:
         if self.handle_time:
             host.tracer.actor = None
             yield host.env.timeout(self.handle_time)
-            host.tracer.actor = self.name
+            host.tracer.actor = self.label
         handlers = self.handlers
         for d, bits in found:
             for bit, _ in bits:  # enumerate reports bits in the profile's post order
@@ -355,7 +415,7 @@ class SimProcess:
         if self.handle_time:
             host.tracer.actor = None
             yield host.env.timeout(self.handle_time)
-            host.tracer.actor = self.name
+            host.tracer.actor = self.label
         for key, d in ready:
             if self.exited:
                 return
@@ -384,10 +444,17 @@ class SimProcess:
         for call in calls:
             if self.exited:
                 return
+            if call.thread is not None and call.thread != self.thread:  # handed over
+                # to another thread, where it runs when that one is free; this one goes on
+                self._pass(call, ctx)
+                continue
+            who = call.actor
+            if who is not None:  # a library object of the process makes this call
+                tracer.actor = who
             if call.name == "sleep":
                 tracer.actor = None
                 yield env.timeout(call.args["for_us"])
-                tracer.actor = self.name
+                tracer.actor = self.label
                 continue
             started = env.now
             retry = False
@@ -409,37 +476,75 @@ class SimProcess:
                 self._wake = ev = Event(env)
                 tracer.actor = None
                 yield ev
-                tracer.actor = self.name
-                retry = True
                 self.current = None
+                if self.exited:  # another thread ended the process meanwhile
+                    return
+                tracer.actor = who or self.label
+                retry = True
             self.waiting = None
+            if who is not None:
+                tracer.actor = self.label
             if call.expect is not None:
                 host.expect_done(self, call, out)
+
+    def _pass(self, call: Call, ctx: Ctx) -> None:
+        """Hand a handler call to another thread of the process, with the handler's
+        names; it runs there when that thread is free (a dropped call if it has exited)."""
+        to = next(t for t in self.group if t.thread == call.thread)
+        if to.exited:
+            return
+        mine = Ctx(ctx.default, ctx.info, handler=True)
+        mine.bindings.update(ctx.bindings)
+        to.passed.append((call, mine))
+        if to.idle:
+            to.poke()
 
     # -- exit -----------------------------------------------------------------------
 
     def exit(self, cause: int) -> None:
-        """Close every descriptor, destroy windows, close events, drop pending infos."""
+        """Close every descriptor, destroy windows, close events, drop pending infos:
+        the whole process ends, whichever thread calls it."""
         api = self.host.api
         for d in self.descriptors:
             if d.open:
                 api.close_descriptor(self, d, cause, abortive=False)
         for w in self.windows.values():
             self.destroy_window(w, cause)
-        for ev in list(self.event_list):
-            self.close_event(ev)
+        for t in self.group:
+            for ev in t.event_list:
+                ev.closed = True
+            t.event_list.clear()
+            t._wait_data = None
+            t.infos_pending.clear()
+            t.handed.clear()
+            t.passed.clear()
+            t.exited = True
+            if t is not self:
+                t.waiting = t.current = None
         for info in self.infos:  # imported or not: an exited target's infos let go (semantics 2)
             api.drop_info(info, cause)
-        self.infos_pending.clear()
+
+    def exit_thread(self, cause: int) -> list[str]:
+        """ExitThread: the thread's windows go, its registrations stay (W34); the last
+        thread to end ends the process. The names of the windows it destroyed."""
+        if all(t.exited for t in self.group if t is not self):
+            self.exit(cause)
+            return []
+        gone = [w for w in self.windows.values() if w.owner is self and not w.destroyed]
+        for w in gone:
+            self.destroy_window(w, cause)
         self.handed.clear()
+        self.passed.clear()
         self.exited = True
+        return [w.name for w in gone]
 
     def destroy_window(self, w: Window, cause: int) -> None:
         """DestroyWindow: its queued messages are dropped, later posts too (Q17)."""
         w.destroyed = True
         kept: deque[Message] = deque()
         emit = self.host.tracer.emit
-        for msg in self.messages:
+        owner: SimProcess = w.owner  # type: ignore[assignment]  # windows are made here
+        for msg in owner.messages:
             if msg.window is w:
                 emit(
                     Kind.DISCARD, self.name, msg.wparam.label, msg.sock.id, BIT_NAMES[msg.bit],
@@ -447,7 +552,7 @@ class SimProcess:
                 )  # fmt: skip
             else:
                 kept.append(msg)
-        self.messages = kept
+        owner.messages = kept
 
 
 def _facts(out: Blocked) -> dict[str, Any] | None:

@@ -27,6 +27,7 @@ class Registration:
     """The socket's single notification slot: who asked, how, for which bits."""
 
     __slots__ = (
+        "actor",
         "event",
         "gen",
         "mask",
@@ -58,6 +59,8 @@ class Registration:
         self.message = message
         self.event = event
         self.seq = -1  # trace seq of the call that installed it
+        #: who registered: the process, or its thread or library object (``A/io``)
+        self.actor = owner.name
         # facts its records carry, made once rather than per record
         if window is not None:
             self.target = f"MSG {owner.name}.{window.name}/{message}"

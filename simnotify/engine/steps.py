@@ -15,6 +15,7 @@ from dataclasses import replace
 from operator import attrgetter
 from typing import Protocol
 
+from ..plan import MAIN_THREAD as MAIN
 from ..plan import Plan, Step
 from .compat import URGENT, Callback, Environment
 
@@ -31,7 +32,8 @@ class Taker(Protocol):
 
 
 class StepFeeder:
-    """Hands each step to its process at its time."""
+    """Hands each step to its thread at its time: ``processes`` holds every thread, a
+    process's main one under the process's name, the others as ``A/io``."""
 
     __slots__ = ("_due", "env", "late", "plan", "processes", "rng")
 
@@ -87,7 +89,8 @@ class StepFeeder:
         processes = self.processes
         while i < n and steps[i].at_us == at:
             step = steps[i]
-            processes[step.process].due += 1
+            thread = step.thread
+            processes[step.process if thread == MAIN else f"{step.process}/{thread}"].due += 1
             self._due.append(step)
             i += 1
         self.dispatch()
@@ -100,7 +103,8 @@ class StepFeeder:
         due = self._due
         while due:
             step = due.popleft()
-            proc = self.processes[step.process]
+            thread = step.thread
+            proc = self.processes[step.process if thread == MAIN else f"{step.process}/{thread}"]
             proc.due -= 1
             if proc.exited:
                 continue
@@ -108,3 +112,10 @@ class StepFeeder:
             if proc.idle:
                 proc.poke()
                 return
+
+
+def taker(step: Step) -> str:
+    """Who runs a step: its process's main thread (``A``) or another thread (``A/io``);
+    ``StepFeeder`` works this out inline, on its hot path."""
+    thread = step.thread
+    return step.process if thread == MAIN else f"{step.process}/{thread}"

@@ -81,9 +81,13 @@ class World:
             self.processes,
             probe,
         )
-        self.feeder = feeder(self.env, plan, self.processes, self.rng)
+        #: every thread, by who takes steps: ``A`` (a main thread) or ``A/io``
+        self.threads: dict[str, SimProcess] = {}
+        self.feeder = feeder(self.env, plan, self.threads, self.rng)
         for p in plan.processes:
-            self.processes[p.name] = SimProcess(self, p)
+            main = self.processes[p.name] = self.threads[p.name] = SimProcess(self, p)
+            for t in p.threads:
+                self.threads[f"{p.name}/{t.name}"] = SimProcess(self, p, t, main)
         self._expect = expect
 
     def expect_done(self, proc: SimProcess, call: Call, out: Outcome) -> None:
@@ -106,7 +110,7 @@ class World:
     def start(self) -> None:
         """Set up time 0: connected pairs, the processes and the step feeder."""
         self._connect_pairs()
-        for proc in self.processes.values():
+        for proc in self.threads.values():
             proc.start()
         self.feeder.start()
 
@@ -117,7 +121,7 @@ class World:
         self.tracer.observers = []
         self.tracer.last_call = None
         self._expect = None
-        for proc in self.processes.values():
+        for proc in self.threads.values():
             proc.waiting = None
 
     def holds(self) -> dict[str, frozenset[str]]:
@@ -129,16 +133,22 @@ class World:
         }
 
     def notified(self) -> list[str]:
-        """The processes waiting now for a message or an event object."""
-        return [
-            name
-            for name, p in self.processes.items()
-            if (w := p.waiting) is not None
-            and (
+        """Who waits now for a message or an event object: each such process, or thread
+        and the library objects it waits for (``A/io``, ``A/gsock1``)."""
+        out: dict[str, None] = {}
+        for t in self.threads.values():
+            w = t.waiting
+            if w is None or not (
                 w.reason in NOTIFIED_WAITS
                 or (w.reason is Reason.IN_CALL and w.call == "WSAWaitForMultipleEvents")
-            )
-        ]
+            ):
+                continue
+            out[t.thread_label] = out[t.label] = None
+            if t.current is not None and t.current.actor:
+                out[t.current.actor] = None
+            for obj in t.book_actor.values():
+                out[obj] = None
+        return list(out)
 
     def run(self) -> None:
         """Run until ``plan.until_us`` inclusive; raises SimulationLimitError on runaway."""

@@ -14,6 +14,7 @@ from typing import Any
 from ..gcpause import collector_paused
 from ..plan import (
     ANY_PROFILE,
+    MAIN_THREAD,
     Call,
     ConnectionPlan,
     Expect,
@@ -23,6 +24,8 @@ from ..plan import (
     Plan,
     ProcessPlan,
     Step,
+    ThreadPlan,
+    label,
 )
 from ..units import parse_jitter, parse_time
 from ..winsock import EVENT_NAMES, POLL_REQUESTS
@@ -30,12 +33,12 @@ from .checks import check
 from .errors import Path, ScenarioError
 from .fields import per_profile, split_endpoint
 from .load import DEFAULT_LIMITS
-from .model import CallModel, Process, Scenario
+from .model import CallModel, Outcome, Process, Scenario, Thread
 
 #: A path's line in the source file.
 _Lines = Callable[[Path], int]
 #: Model fields that describe the call rather than being its arguments.
-_NOT_ARGS = frozenset({"call", "expect", "id", "at", "process", "jitter"})
+_NOT_ARGS = frozenset({"call", "expect", "id", "at", "process", "jitter", "thread", "actor"})
 #: File keys whose canonical argument name differs (plan.py's table).
 _ARG_NAMES = {
     "protocol_info": "info",
@@ -73,13 +76,14 @@ def _build(scenario: Scenario) -> Plan:
     return Plan(
         name=sc.name,
         until_us=_us(sc.until),
-        processes=tuple(_process(line, name, process) for name, process in sc.processes.items()),
+        processes=tuple(_process(line, name, p) for name, p in sc.processes.items()),
         steps=tuple(
             Step(
                 times[i],
                 sc.steps[i].process,
-                _call(line, sc.steps[i], ("steps", i)),
+                _call(line, sc.steps[i], ("steps", i), sc.steps[i].process),
                 _jitter(sc.steps[i].jitter),
+                sc.steps[i].thread or MAIN_THREAD,
             )
             for i in order
         ),
@@ -93,8 +97,8 @@ def _build(scenario: Scenario) -> Plan:
         expects=tuple(
             OutcomeExpect(
                 kind=o.kind,
-                value=getattr(o, o.kind),
-                process=o.process,
+                value=_who(sc, o, getattr(o, o.kind)) if o.kind in _WHO else getattr(o, o.kind),
+                process=_who(sc, o, o.process),
                 socket=split_endpoint(o.socket) if o.socket is not None else None,
                 profile=o.profile,
                 count=o.count,
@@ -118,19 +122,63 @@ def _us(text: str) -> int:
     return parse_time(text)[0]
 
 
+#: ``[[expect]]`` claims whose value names who (a process, or with thread/actor a label).
+_WHO = frozenset({"hang", "blocked", "undefined"})
+
+
+def _who(sc: Scenario, o: Outcome, process: str | None) -> str | None:
+    """An outcome's process as verdicts name it: ``A``, or ``A/io`` / ``A/gsock1``."""
+    if process is None:
+        return None
+    if o.actor is not None:
+        return f"{process}/{o.actor}"
+    if o.thread is not None:
+        p = sc.processes.get(process)
+        return label(process, o.thread, p is not None and bool(p.threads))
+    return process
+
+
 def _process(line: _Lines, name: str, process: Process) -> ProcessPlan:
+    base: Path = ("processes", name)
     handle_time = None if process.handle_time is None else _us(process.handle_time)
-    handlers = {
-        key: tuple(_call(line, c, ("processes", name, "on", key, j)) for j, c in enumerate(calls))
-        for key, calls in process.on.items()
-    }
-    sets = process.select
-    select_sets = (
-        (tuple(sets.read), tuple(sets.write), tuple(sets.except_)) if sets else ((), (), ())
+    threads = tuple(
+        ThreadPlan(
+            t,
+            thread.loop,
+            None if thread.handle_time is None else _us(thread.handle_time),
+            _handlers(line, name, thread.on, (*base, "threads", t), t),
+            thread.actor,
+            line((*base, "threads", t)),
+            _select_sets(thread),
+        )
+        for t, thread in process.threads.items()
     )
+    handlers = _handlers(line, name, process.on, base, MAIN_THREAD)
     return ProcessPlan(
-        name, process.loop, handle_time, handlers, line(("processes", name)), select_sets
+        name,
+        process.loop,
+        handle_time,
+        handlers,
+        line(base),
+        _select_sets(process),
+        threads,
+        process.actor,
     )
+
+
+def _select_sets(thread: Thread) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """A select loop's sets as the plan holds them."""
+    sets = thread.select
+    return (tuple(sets.read), tuple(sets.write), tuple(sets.except_)) if sets else ((), (), ())
+
+
+def _handlers(
+    line: _Lines, name: str, on: dict[str, list[CallModel]], base: Path, thread: str
+) -> dict[str, tuple[Call, ...]]:
+    return {
+        key: tuple(_call(line, c, (*base, "on", key, j), name, thread) for j, c in enumerate(calls))
+        for key, calls in on.items()
+    }
 
 
 @cache
@@ -143,7 +191,11 @@ def _arg_fields(model: type[CallModel]) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _call(line: _Lines, call: CallModel, path: Path) -> Call:
+def _call(
+    line: _Lines, call: CallModel, path: Path, process: str, running: str | None = None
+) -> Call:
+    """One call; ``running`` is the thread whose handler holds it (None: a step, which
+    runs where its ``thread`` says)."""
     name: str = call.call  # type: ignore[attr-defined]  # every concrete call model has it
     args: dict[str, Any] = {}
     for field_name, key in _arg_fields(type(call)):
@@ -165,7 +217,9 @@ def _call(line: _Lines, call: CallModel, path: Path) -> Call:
         given: Any = call.expect
         by_profile: dict[str, Any] = given if per_profile(given) else {ANY_PROFILE: given}
         expect = Expect({p: _copy(v) for p, v in by_profile.items()}, line((*path, "expect")))
-    return Call(name, args, line(path), expect, call.id)
+    thread = call.thread if running is not None and call.thread not in (None, running) else None
+    actor = f"{process}/{call.actor}" if call.actor is not None else None
+    return Call(name, args, line(path), expect, call.id, thread, actor)
 
 
 def _arg(key: str, value: Any) -> Any:

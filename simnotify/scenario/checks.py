@@ -114,11 +114,27 @@ def _sites(raw: Mapping[str, Any]) -> list[_Site]:
         if isinstance(step, dict):
             sites.append(_Site(("steps", i), _str(step.get("process")), step, False))
     for name, process in _dict(raw.get("processes")).items():
-        for key, calls in _dict(_dict(process).get("on")).items():
-            for j, call in enumerate(_list(calls)):
-                if isinstance(call, dict):
-                    sites.append(_Site(("processes", name, "on", key, j), name, call, True))
+        tables: list[tuple[Path, object]] = [(("processes", name), process)]
+        for t, thread in _dict(_dict(process).get("threads")).items():
+            tables.append((("processes", name, "threads", t), thread))
+        for base, table in tables:
+            for key, calls in _dict(_dict(table).get("on")).items():
+                for j, call in enumerate(_list(calls)):
+                    if isinstance(call, dict):
+                        sites.append(_Site((*base, "on", key, j), name, call, True))
     return sites
+
+
+def _threads(process: object) -> set[str]:
+    """The threads a process has: ``main`` and the ones it declares."""
+    return {"main", *_dict(_dict(process).get("threads"))}
+
+
+def _thread(path: Path, name: object, process: str, processes: Mapping[str, object]) -> Found:
+    if isinstance(name, str) and process in processes:
+        known = _threads(processes[process])
+        if name not in known:
+            yield path, f"{unknown('thread', name, known)} of process {process}"
 
 
 def _endpoint(text: object) -> tuple[str, str] | None:
@@ -275,6 +291,8 @@ def _calls(sites: list[_Site], processes: Mapping[str, object], names: _Names) -
         call = site.call
         if not site.handler and site.process not in processes:
             yield from _process((*site.path, "process"), call.get("process"), processes)
+        if site.process is not None:
+            yield from _thread((*site.path, "thread"), call.get("thread"), site.process, processes)
         if site.process in processes and site.name in _USES:
             yield from _uses(site, names)
         if site.name == "connect":
@@ -329,8 +347,11 @@ def _connections(raw: Mapping[str, Any], processes: Mapping[str, object]) -> Fou
 def _outcomes(raw: Mapping[str, Any], processes: Mapping[str, object], names: _Names) -> Found:
     for i, outcome in enumerate(_list(raw.get("expect"))):
         table = _dict(outcome)
-        for key in ("process", "hang", "stall", "blocked"):
+        for key in ("process", "hang", "stall", "blocked", "undefined"):
             yield from _process(("expect", i, key), table.get(key), processes)
+            who = _str(table.get(key))
+            if who is not None:
+                yield from _thread(("expect", i, "thread"), table.get("thread"), who, processes)
         path: Path = ("expect", i, "socket")
         yield from _endpoint_process(path, table.get("socket"), processes)
         end = _endpoint(table.get("socket"))

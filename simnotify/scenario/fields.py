@@ -94,6 +94,8 @@ EventObjectName = _name_type("event")
 WindowName = _name_type("window")
 MessageName = _name_type("message")
 InfoName = _name_type("protocol info")
+ThreadName = _name_type("thread")
+ActorName = _name_type("actor")
 
 
 def _check_label(value: object) -> str:

@@ -30,6 +30,7 @@ from .fields import (
     SELECT_SETS,
     SET_MAX,
     WAIT_MAX,
+    ActorName,
     BufferSize,
     ByteCount,
     CallId,
@@ -54,6 +55,7 @@ from .fields import (
     Seed,
     StepTime,
     Text,
+    ThreadName,
     Time,
     Timeout,
     Title,
@@ -86,13 +88,17 @@ def _tables(expect: Any) -> list[dict[str, list[str]]]:
 
 
 class CallModel(_Model):
-    """What every call may carry: an inline check and a label."""
+    """What every call may carry: an inline check, a label, the thread that makes it
+    (default ``main``; in a handler, another thread is handed the call) and the library
+    object that acts (default: the thread)."""
 
     #: whether its result can be a readiness table (select, WSAPoll)
     TABLES: ClassVar[bool] = False
 
     expect: Expectation | None = None
     id: CallId | None = None
+    thread: ThreadName | None = None
+    actor: ActorName | None = None
 
     @model_validator(mode="after")
     def _table_fits_call(self) -> CallModel:
@@ -328,6 +334,12 @@ class Exit(CallModel):
     call: Literal["exit"]
 
 
+class ExitThread(CallModel):
+    """Ends the calling thread: its windows go, its registrations stay (W34)."""
+
+    call: Literal["ExitThread"]
+
+
 class Sleep(CallModel):
     """Handler-only: the process is busy for ``for``."""
 
@@ -370,6 +382,7 @@ HANDLER_MODELS: dict[str, type[CallModel]] = {
         Select,
         WSAPoll,
         Exit,
+        ExitThread,
         Sleep,
     )
 }
@@ -442,19 +455,34 @@ class SelectSets(_Model):
     except_: DescSet = Field(default_factory=list, alias="except")
 
 
-class Process(_Model):
-    """A simulated process: its loop and its handler lists."""
+class Thread(_Model):
+    """A thread: its loop and its handler lists; ``actor`` names the library object its
+    loop acts as (default: the thread)."""
 
     loop: Literal["none", "messages", "events", "select"] = "none"
     handle_time: Time | None = None
     #: ``loop = "select"``: the sets (default: every open descriptor, for reading)
     select: SelectSets | None = None
     on: dict[HandlerKey, list[HandlerCall]] = Field(default_factory=dict)
+    actor: ActorName | None = None
 
     @model_validator(mode="after")
-    def _sets_for_select_loop(self) -> Process:
+    def _sets_for_select_loop(self) -> Thread:
         if self.select is not None and self.loop != "select":
             fail("select", "'select' sets are for loop = \"select\"")
+        return self
+
+
+class Process(Thread):
+    """A simulated process: its main thread's loop and handler lists, and its other
+    threads (``[processes.A.threads.io]``)."""
+
+    threads: dict[ThreadName, Thread] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _main_not_declared(self) -> Process:
+        if "main" in self.threads:
+            fail("thread", "'main' is the process's own thread: its loop is the process's")
         return self
 
 
@@ -478,6 +506,7 @@ class Outcome(_Model):
         "stall",
         "blocked",
         "received",
+        "undefined",
     )
 
     lost: RaisedEvent | None = None
@@ -489,7 +518,11 @@ class Outcome(_Model):
     stall: ProcessName | None = None  # waiting at the end for what already holds, untold
     blocked: ProcessName | None = None  # still waiting at the end, whatever the verdicts
     received: Count | None = None
+    #: a call with undefined behaviour (R78) by this process (thread, actor: by that one)
+    undefined: ProcessName | None = None
     process: ProcessName | None = None
+    thread: ThreadName | None = None  # with process, hang, stall, blocked, undefined: that thread
+    actor: ActorName | None = None  # ... that library object
     socket: Endpoint | None = None
     profile: ProfileName | None = None
     count: Count | None = None
@@ -502,6 +535,9 @@ class Outcome(_Model):
             fail("outcome", f"needs exactly one of {', '.join(self.KINDS)}{given}")
         if self.received is not None and self.process is None:
             fail("outcome", "'received' needs 'process' (whose recv calls to count)")
+        named = self.process or self.hang or self.stall or self.blocked or self.undefined
+        if (self.thread is not None or self.actor is not None) and named is None:
+            fail("outcome", "'thread' and 'actor' need a process (process, hang, blocked)")
         return self
 
     @property

@@ -21,6 +21,9 @@ def profiles_of(plan: Plan) -> list[str]:
     named = {plan.profile}
     calls = [s.call for s in plan.steps]
     calls += [c for p in plan.processes for hs in p.handlers.values() for c in hs]
+    calls += [
+        c for p in plan.processes for t in p.threads for hs in t.handlers.values() for c in hs
+    ]
     for call in calls:
         if call.expect is not None:
             named.update(k for k in call.expect.by_profile if k != ANY_PROFILE)
