@@ -195,11 +195,12 @@ def memory_child(occurrences: int) -> None:
     file, verdicts judged as it goes; print occurrences, records, bytes, seconds, peak."""
     import simnotify as sn
     from simnotify.plan import Limits
+    from simnotify.runner import to_plan
 
     pairs = 4  # the ping-pong file's four connections: about 9,000 arrivals per pair per s
     until_ms = occurrences * 1000 // (pairs * 9_090)
     text = PING_PONG.read_text().replace('until = "1s"', f'until = "{until_ms}ms"')
-    plan = sn.runner.to_plan(sn.loads(text))
+    plan = to_plan(sn.loads(text))
     plan = replace(plan, limits=Limits(max_happenings=10 * occurrences))
     with tempfile.TemporaryFile("w+", encoding="utf-8") as fh:
         start = time.perf_counter()
@@ -353,12 +354,13 @@ def main() -> None:
     import simnotify as sn
     from simnotify.engine.world import World
     from simnotify.profiles import OBSERVED
+    from simnotify.runner import to_plan
     from simnotify.trace import Counters
 
     with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as fh:
         fh.write(text)
     path = fh.name
-    plan = sn.runner.to_plan(sn.load(path))
+    plan = to_plan(sn.load(path))
 
     def engine() -> int:
         world = World(plan, OBSERVED, [Counters()])
@@ -393,6 +395,7 @@ def main() -> None:
         f"streamed run with verdicts: {occ:,} occurrences, {records:,} records, "
         f"{found:,} verdicts, {size / 1e6:,.0f} MB of JSONL in {took:.1f} s; peak {peak:,.0f} MB"
     )
+    Path(path).unlink()
     bench_startup(max(args.repeat, 10))
     bench_explore(args.repeat)
 

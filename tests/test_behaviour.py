@@ -19,6 +19,7 @@ import pytest
 import simnotify as sn
 from simnotify.plan import Plan
 from simnotify.runner import run_plan
+from simnotify.scenario import build
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGESTS = ROOT / "tests" / "data" / "behaviour.json"
@@ -57,7 +58,7 @@ def digest(plan: Plan, profile: str) -> str:
 
 
 def plans() -> dict[str, Plan]:
-    found = {str(p.relative_to(ROOT)): sn.scenario.build(sn.load(p)) for p in FILES}
+    found = {str(p.relative_to(ROOT)): build(sn.load(p)) for p in FILES}
     found["benchmarks/bench.py:stress_plan"] = stress()
     return found
 
@@ -82,7 +83,7 @@ def test_every_file_and_profile_is_pinned(pinned: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("name", [*map(str, (p.relative_to(ROOT) for p in FILES)), "stress"])
 def test_behaviour_is_unchanged(name: str, pinned: dict[str, str]) -> None:
-    plan = stress() if name == "stress" else sn.scenario.build(sn.load(ROOT / name))
+    plan = stress() if name == "stress" else build(sn.load(ROOT / name))
     key = "benchmarks/bench.py:stress_plan" if name == "stress" else name
     for profile in PROFILES:
         assert digest(plan, profile) == pinned[f"{key} {profile}"], f"{name} under {profile}"
