@@ -55,6 +55,8 @@ _USES: dict[str, tuple[tuple[str, str], ...]] = {
     "setsockopt": (("socket", "descriptor"),),
     "getsockopt": (("socket", "descriptor"),),
     "ioctlsocket": (("socket", "descriptor"),),
+    "select": (("read", "descriptor"), ("write", "descriptor"), ("except", "descriptor")),
+    "WSAPoll": (("fds", "descriptor"),),
 }
 #: Defaults the engine applies when a call leaves the argument out.
 _DEFAULTS = {("WSAAsyncSelect", "window"): "main", ("PeekMessage", "window"): "main"}
@@ -281,6 +283,9 @@ def _uses(site: _Site, names: _Names) -> Found:
             for j, item in enumerate(value):
                 if isinstance(item, str):
                     yield from _never_created((*site.path, key, j), kind, item, process, names)
+                elif isinstance(item, dict) and isinstance(item.get("socket"), str):
+                    path = (*site.path, key, j, "socket")  # WSAPoll's fds: {socket, events}
+                    yield from _never_created(path, kind, item["socket"], process, names)
         elif isinstance(value, str) and not names.creates(process, kind, value):
             yield from _never_created((*site.path, key), kind, value, process, names)
 
