@@ -149,7 +149,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         verdict_differences,
         verdicts_json,
     )
-    from .result import Result
+    from .result import Result, Streamed
 
     files = _expand_folders(args.files)
     plans = [_overrides(p, args) for p in _load_plans(files, _limits(args), args.max_happenings)]
@@ -186,19 +186,19 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         (args.csv, "CSV", _write_csv),
     ):
         if base:
-            for plan, results in kept:
-                for res in results:
-                    path = _trace_path(base, plan, res.profile, many)
+            for plan, whole in kept:
+                for one in whole:
+                    path = _trace_path(base, plan, one.profile, many)
                     with text_output(path) as fh:
-                        write(res, fh)
+                        write(one, fh)
                     if not args.json:
                         print(f"{what} written to {path}", file=out)
     if args.plot:
-        for plan, results in kept:
+        for plan, whole in kept:
             path = Path(args.plot)
             if len(kept) > 1:
                 path = path.with_name(f"{path.stem}.{plan.name}{path.suffix}")
-            _save_plot(results, path)
+            _save_plot(whole, path)
     failed = any(not res.ok for _, results in done for res in results)
     if args.junit_xml:
         from .junit import write_junit
@@ -218,7 +218,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             if isinstance(res, Result) and not args.quiet:
                 for line in timeline(res):
                     print(line, file=out)
-            if id(res) in streamed_to:
+            if isinstance(res, Streamed) and id(res) in streamed_to:
                 kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(res.kinds.items()))
                 print(f"trace streamed to {streamed_to[id(res)]}", file=out)
                 print(f"records: {res.records:,} ({kinds})", file=out)
@@ -431,7 +431,7 @@ def _dask(address: str, stack: ExitStack) -> Executor:
     except ImportError:
         raise UserError("--dask needs the dask extra: pip install 'simnotify[dask]'") from None
     try:
-        client = stack.enter_context(Client(address, timeout="10s"))
+        client = stack.enter_context(Client(address, timeout="10s"))  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError) as exc:
         raise UserError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
     return client.get_executor()  # type: ignore[no-any-return]

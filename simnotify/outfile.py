@@ -16,7 +16,7 @@ import stat
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO, cast
 
 #: A temporary file's name: hidden, beside the final file, unique to this process.
 _PART = ".{name}.{pid}-{n}.part"
@@ -27,9 +27,9 @@ class OutputError(Exception):
     """An output that could not be written; the message names the file and the reason."""
 
 
-def text_output(path: str | os.PathLike[str]) -> AbstractContextManager[IO[str]]:
+def text_output(path: str | os.PathLike[str]) -> AbstractContextManager[TextIO]:
     """A text file (UTF-8, lines as written) that appears at ``path`` only when complete."""
-    return _output(Path(path), binary=False)
+    return cast("AbstractContextManager[TextIO]", _output(Path(path), binary=False))
 
 
 def binary_output(path: str | os.PathLike[str]) -> AbstractContextManager[IO[bytes]]:

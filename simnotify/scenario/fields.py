@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
-from typing import Annotated, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 from pydantic import Discriminator, Field, PlainValidator, StrictInt, Tag
 from pydantic_core import PydanticCustomError
@@ -333,7 +333,10 @@ def _check_entry(value: object) -> str | int:
 
 
 #: A readiness table's key or entry: a set, descriptor or POLL name (the call checks which).
-_TableName = _name_type("descriptor, set or POLL")
+if TYPE_CHECKING:
+    _TableName = str
+else:
+    _TableName = _name_type("descriptor, set or POLL")
 
 
 def _plain_tag(value: object) -> str | None:
