@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from textwrap import fill
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from .trace import Kind, TraceRecord, who
 from .verdicts import KINDS, Verdict, VerdictKind
@@ -176,7 +176,11 @@ def _lanes(result: Traced) -> list[_Lane]:
     return lanes
 
 
-def _thin(xs: list[float]) -> list[float]:
+_T = TypeVar("_T")
+
+
+def _thin(xs: list[_T]) -> list[_T]:
+    """At most MAX_MARKS of ``xs``, evenly spread over them (marks or verdicts of a lane)."""
     if len(xs) <= MAX_MARKS:
         return xs
     step = len(xs) / MAX_MARKS
@@ -239,14 +243,6 @@ def _merge_close(spans: list[tuple[int, int | None]], end: int) -> list[tuple[in
         else:
             out.append((start, stop))
     return out
-
-
-def _thin_verdicts(found: list[Verdict]) -> list[Verdict]:
-    """At most MAX_MARKS verdicts of one kind, spread over the run as ``_thin`` does."""
-    if len(found) <= MAX_MARKS:
-        return found
-    step = len(found) / MAX_MARKS
-    return [found[int(i * step)] for i in range(MAX_MARKS)]
 
 
 def thinned(result: Traced) -> bool:
@@ -444,7 +440,7 @@ def _draw_findings(
     for kind in _findings_at_their_time():
         found = [v for v in result.verdicts if v.kind == kind.name]
         if found:
-            shown = _thin_verdicts(found)
+            shown = _thin(found)
             ax.scatter(
                 [v.t_us / 1000 for v in shown],
                 [y[f"P:{v.process}"] for v in shown],
@@ -472,7 +468,7 @@ def _draw_occurrence_findings(
     found = [v for v in result.verdicts if v.kind == kind.name]
     if not found:
         return []
-    marked = _thin_verdicts(found)
+    marked = _thin(found)
     xs = [v.t_us / 1000 for v in marked]
     ax.scatter(
         xs,
