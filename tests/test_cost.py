@@ -266,7 +266,7 @@ def test_the_chrome_export_is_written_as_it_is_made(tmp_path: Path) -> None:
 
     from simnotify.export import chrome_trace, write_chrome
 
-    res = sn.run(sn.loads(scenario_text("oracle-reregister", 20_000)))
+    res = sn.run(sn.loads(scenario_text("oracle-reregister", 4_000)))
 
     class Counted(io.TextIOBase):
         size = 0

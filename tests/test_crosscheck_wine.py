@@ -166,7 +166,15 @@ def test_the_command_runs_files_on_wine_and_prints_the_steps_compared(
     code = main(["crosscheck", "--profile", "observed", "--json", str(w15)])
     (doc,) = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert set(doc) == {"file", "profile", "against", "compared", "agreed", "differences"}
+    assert set(doc) == {
+        "file",
+        "profile",
+        "against",
+        "compared",
+        "agreed",
+        "differences",
+        "resettled",
+    }
     assert [(d["class"], d["sources"]) for d in doc["differences"]] == [
         ("known", ["recv_fault_reenables"])
     ]
