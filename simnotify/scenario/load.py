@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..gcpause import collector_paused
-from ..toml import TOMLDecodeError, ended_early, parse_toml
+from ..toml import TOMLDecodeError, parse_toml, syntax_error
 from .checks import check_raw
 from .errors import Problem, ScenarioError, format_path, merged, sorted_problems
 from .locate import LineMap, Nesting
@@ -176,14 +176,15 @@ def _parse(text: str, source: str) -> dict[str, Any]:
     try:
         return parse_toml(text)
     except TOMLDecodeError as exc:
-        line, column, at_end = exc.lineno, exc.colno, ended_early(exc)
-        hint = _syntax_hint(exc.msg, at_end, text, line, column)
+        error = syntax_error(exc, text)
+        line, column, at_end = error.line, error.column, error.at_end
+        hint = _syntax_hint(error.message, at_end, text, line, column)
         if at_end:
             line, hint = _at_end(text, line, hint)
         elif not hint:
             hint = _after_string(text, line)
         where = "at end of file" if at_end else f"column {column}"
-        message = _LONG_QUOTED.sub(lambda m: f"{m.group()[:60]}…'", f"{exc.msg} ({where})")
+        message = _LONG_QUOTED.sub(lambda m: f"{m.group()[:60]}…'", f"{error.message} ({where})")
         message = f"TOML syntax: {message[:1].lower()}{message[1:]}{hint}"
         raise _fail(source, line, message) from None
     except RecursionError:
