@@ -11,7 +11,6 @@ import json
 import os
 import re
 import sys
-import tomllib
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
 from dataclasses import replace
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 from .console import PipeSafe
 from .interrupt import EXIT_INTERRUPTED, WorkerLost, process_pool, stop_once
 from .outfile import OutputError, binary_output, text_output
+from .toml import TOMLDecodeError, parse_toml
 
 # Each command imports what else it needs when it runs, so ``--help``, ``list`` and
 # ``check`` start quickly (tests/test_startup.py holds them to it).
@@ -329,8 +329,8 @@ def _listed_title(path: Path) -> str:
     """A bundled scenario's title as ``list`` shows it, read from the TOML alone: listing
     needs no validation (``check`` does that, and the tests check every bundled file)."""
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        doc = parse_toml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, TOMLDecodeError):
         return "(invalid: not a readable TOML file)"
     title = doc.get("title") or doc.get("name")
     return " ".join(title.split()) if isinstance(title, str) else "(invalid: no name)"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import sys
-import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from .result import Result
 from .runner import run_plan, to_plan
 from .scenario.messages import error_message
 from .scenario.model import Network
+from .toml import TOMLDecodeError, parse_toml
 from .units import parse_time
 from .verdicts import FINDINGS, OUTCOMES, Verdict
 
@@ -112,8 +112,8 @@ def label(o: Outcome) -> str:
 def _network_int(key: str, value: str) -> int:
     """``value`` read as the scenario file's ``[network] KEY = value`` is, with its message."""
     try:
-        parsed: object = tomllib.loads(f"v = {value}")["v"]
-    except tomllib.TOMLDecodeError:
+        parsed: object = parse_toml(f"v = {value}")["v"]
+    except TOMLDecodeError:
         parsed = value  # not a TOML value: judged as the text it is
     try:
         net = Network.model_validate({key: parsed})

@@ -154,11 +154,11 @@ def test_check_looks_at_each_cross_reference_once_and_builds_nothing(
 
 
 @pytest.mark.long
-def test_check_at_the_limits_stays_within_ten_seconds_of_cpu(tmp_path: Path) -> None:
+def test_check_at_the_limits_stays_within_five_seconds_of_cpu(tmp_path: Path) -> None:
     """The most expensive file ``check`` accepts by default: 200,000 steps in 10 MiB.
-    Measured as processor time of the whole command; it takes about 5 s (3 of them in the
-    TOML parser, README "Limits"), so twice that leaves room for a busy machine's slower
-    caches and still fails a stage that grows faster than the file."""
+    Measured as processor time of the whole command; it takes about 2.5 s (1 s of it in
+    the TOML parser, README "Limits"), so the bound holds on a busy machine's slower caches
+    and still fails a stage that grows faster than the file."""
     import resource
     import subprocess
 
@@ -173,7 +173,7 @@ def test_check_at_the_limits_stays_within_ten_seconds_of_cpu(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "ok (200000 steps, 2 processes)" in done.stdout
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    assert cpu < 10, cpu
+    assert cpu < 5, cpu
     assert after.ru_maxrss < 600 * 1024  # KiB: the largest child so far
 
 
@@ -266,7 +266,7 @@ def test_the_chrome_export_is_written_as_it_is_made(tmp_path: Path) -> None:
 
     from simnotify.export import chrome_trace, write_chrome
 
-    res = sn.run(sn.loads(scenario_text("oracle-reregister", 20_000)))
+    res = sn.run(sn.loads(scenario_text("oracle-reregister", 4_000)))
 
     class Counted(io.TextIOBase):
         size = 0

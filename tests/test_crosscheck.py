@@ -16,8 +16,9 @@ import pytest
 
 import simnotify as sn
 from simnotify.cli import main
-from simnotify.crosscheck.check import replies_by_id, script_for
+from simnotify.crosscheck.check import crosscheck_plan, replies_by_id, script_for
 from simnotify.crosscheck.compare import outcome_of
+from simnotify.crosscheck.script import SETTLE_MS
 from simnotify.crosscheck.transcript import (
     TranscriptError,
     check_matches,
@@ -452,3 +453,35 @@ def test_the_interpreter_source_ships_with_the_package() -> None:
     assert "simnotify cross-check interpreter" in source
     for command in ("asyncselect", "eventselect", "enum", "take", "dup", "import", "fill"):
         assert command in source
+
+
+def test_a_run_left_unexplained_is_run_again_slower_and_says_so(tmp_path: Path) -> None:
+    # the first run misses the FD_READ (as a loaded machine can within 10 ms), the second not
+    first = _doctored(tmp_path, W15_MSG, ("T ", "OK w:FD_READ:0@server", "OK -")).read_text()
+    second = transcript_of(W15_MSG).read_text()
+    scripts: list[str] = []
+
+    def run_script(script: str) -> str:
+        scripts.append(script)
+        return first if len(scripts) == 1 else second
+
+    report = crosscheck_plan(build(load(str(W15_MSG))), PROFILES["wine"], run_script)
+    assert report.ok and report.resettled == (SETTLE_MS, 1)
+    assert "@sleep 10\n" in scripts[0] and "@sleep 100\n" in scripts[1]
+    assert report.to_json()["resettled"] == {"first_settle_ms": 10, "first_unexplained": 1}
+
+
+def test_a_difference_that_stays_when_run_slower_is_reported_from_the_second_run(
+    tmp_path: Path,
+) -> None:
+    doctored = _doctored(tmp_path, W15_MSG, ("T ", "OK w:FD_READ:0@server", "OK -")).read_text()
+    calls: list[str] = []
+
+    def run_script(script: str) -> str:
+        calls.append(script)
+        return doctored
+
+    report = crosscheck_plan(build(load(str(W15_MSG))), PROFILES["wine"], run_script, 5)
+    assert len(calls) == 2 and "@sleep 50\n" in calls[1]
+    assert not report.ok and report.resettled == (5, 1)
+    assert [d.klass for d in report.differences] == ["unexplained"]

@@ -296,8 +296,9 @@ def _calls(sites: list[_Site], processes: Mapping[str, object], names: _Names) -
         call = site.call
         if not site.handler and site.process not in processes:
             yield from _process((*site.path, "process"), call.get("process"), processes)
-        if site.process is not None:
-            yield from _thread((*site.path, "thread"), call.get("thread"), site.process, processes)
+        thread = call.get("thread")
+        if thread is not None and site.process is not None:
+            yield from _thread((*site.path, "thread"), thread, site.process, processes)
         if site.process in processes and site.name in _USES:
             yield from _uses(site, names)
         if site.name == "connect":

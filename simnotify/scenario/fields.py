@@ -80,6 +80,8 @@ def _checked(check: Callable[[Any], Any], schema_type: Any) -> Any:
 
 def _name_type(what: str) -> Any:
     def check(value: object) -> str:
+        if type(value) is str and len(value) <= NAME_MAX and _NAME_RE.fullmatch(value):
+            return value  # the usual case, in one step: a long file has a name per call
         text = _string(value, f"a {what} name")
         if not _NAME_RE.fullmatch(text):
             fail("name", f"{quote(text)} is not a valid {what} name: {_NAME_RULE}")
@@ -157,6 +159,12 @@ def split_endpoint(text: str) -> tuple[str, str]:
 
 def _time_check(*, relative: bool) -> Callable[[object], str]:
     def check(value: object) -> str:
+        if type(value) is str and len(value) <= NAME_MAX:  # the usual case, checked first
+            try:
+                parse_time(value, allow_relative=relative)
+            except TimeError as exc:
+                fail("time", str(exc))
+            return value
         if isinstance(value, str) and len(value) > NAME_MAX:
             fail("time", f"is longer than {NAME_MAX} characters")
         if isinstance(value, bool) or not isinstance(value, str | int | float):

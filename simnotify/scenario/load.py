@@ -10,7 +10,6 @@ import errno
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,19 +17,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..gcpause import collector_paused
+from ..toml import TOMLDecodeError, parse_toml, syntax_error
 from .checks import check_raw
 from .errors import Problem, ScenarioError, format_path, merged, sorted_problems
 from .locate import LineMap, Nesting
 from .messages import error_message, error_path
 from .model import Scenario
 
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-_TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
 _LONG_NUMBER = re.compile(r"[0-9_]{4000,}")
-#: A long key that tomllib quotes back ("cannot declare ('processes', 'aaa...') twice").
+#: A long key the parser quotes back ("cannot declare ('processes', 'aaa...') twice").
 _LONG_QUOTED = re.compile(r"'[^'\n]{60,}'")
 #: Nesting deeper than any scenario needs (about eight levels), and far less than the
-#: depth at which the TOML parser runs out of stack: where a too-deep file is reported.
+#: depth at which the TOML parser gives up (hundreds): where a too-deep file is reported.
 TOO_DEEP = 100
 _KEY_AT_LINE_START = re.compile(r"[ \t]*([A-Za-z0-9_.\- \t]{1,60}?)[ \t]*=")
 
@@ -174,23 +172,19 @@ def _decode(text: str | bytes, source: str, limits: LoadLimits) -> str:
 
 
 def _parse(text: str, source: str) -> dict[str, Any]:
-    """TOML -> plain data; syntax errors are located with tomllib's line."""
+    """TOML -> plain data; syntax errors are located at the parser's line."""
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        line, column = text.count("\n") + 1, 0
-        position = _TOML_POSITION.search(message)
-        if position is not None:
-            line, column = int(position.group(1)), int(position.group(2))
-            message = f"{message[: position.start()]} (column {column})"
-        hint = _syntax_hint(str(exc), text, line, column)
-        if "(at end of document)" in str(exc):
+        return parse_toml(text)
+    except TOMLDecodeError as exc:
+        error = syntax_error(exc, text)
+        line, column, at_end = error.line, error.column, error.at_end
+        hint = _syntax_hint(error.message, at_end, text, line, column)
+        if at_end:
             line, hint = _at_end(text, line, hint)
         elif not hint:
             hint = _after_string(text, line)
-        message = _TOML_AT_END.sub(" (at end of file)", message)
-        message = _LONG_QUOTED.sub(lambda m: f"{m.group()[:60]}…'", message)
+        where = "at end of file" if at_end else f"column {column}"
+        message = _LONG_QUOTED.sub(lambda m: f"{m.group()[:60]}…'", f"{error.message} ({where})")
         message = f"TOML syntax: {message[:1].lower()}{message[1:]}{hint}"
         raise _fail(source, line, message) from None
     except RecursionError:
@@ -228,16 +222,16 @@ def _after_string(text: str, line: int) -> str:
     return ""
 
 
-def _syntax_hint(message: str, text: str, line: int, column: int = 0) -> str:
-    """What usually causes tomllib's terser messages, as ``"; ..."`` (or ``""``)."""
+def _syntax_hint(message: str, at_end: bool, text: str, line: int, column: int) -> str:
+    """What usually causes the parser's terser messages, as ``"; ..."`` (or ``""``)."""
     if "\x00" in text:
         return "; the file holds NUL bytes: is it UTF-16 or binary? Save it as UTF-8 text"
-    if "(at end of document)" in message:
+    if at_end:
         return "; is an array [ or an inline table { not closed?"
     start = 0
     for _ in range(line - 1):
         start = text.find("\n", start) + 1
-    at = text[start + column - 1 : start + column] if column > 0 else ""
+    at = text[start + column - 1 : start + column]
     if message.startswith(("Invalid initial character for a key part", "Unclosed inline table")):
         if at in ("\n", "\r", ""):
             return "; an inline table { ... } must end with '}' on the same line"

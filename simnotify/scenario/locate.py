@@ -1,4 +1,4 @@
-"""Line numbers for paths in TOML text, which ``tomllib`` does not report.
+"""Line numbers for paths in TOML text, which the TOML parser does not report.
 
 A small, tolerant scanner follows headers, keys, arrays and inline tables just well enough
 to say on which line ``steps[3].events[1]`` starts. It also reads broken and hostile files,
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import re
-import tomllib
 from collections.abc import Sequence
 
+from ..toml import TOMLDecodeError, parse_toml
 from .errors import Path
 
 #: Paths deeper than this are not recorded (the format needs about eight levels); without a
@@ -121,8 +121,8 @@ def _key_text(token: str) -> str:
     if token[0] == "'" or "\\" not in token:
         return token[1:-1] if len(token) > 1 and token[-1] == token[0] else token[1:]
     try:
-        return str(tomllib.loads(f"k = {token}")["k"])
-    except tomllib.TOMLDecodeError:
+        return str(parse_toml(f"k = {token}")["k"])
+    except TOMLDecodeError:
         return token[1:]
 
 

@@ -102,7 +102,7 @@ class CallModel(_Model):
 
     @model_validator(mode="after")
     def _table_fits_call(self) -> CallModel:
-        if not self.TABLES and _tables(self.expect):
+        if self.expect is not None and not self.TABLES and _tables(self.expect):
             fail("expect", "only select and WSAPoll results are tables")
         return self
 
