@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from .describe import call_text
@@ -48,6 +49,9 @@ SELECTS = ("WSAAsyncSelect", "WSAEventSelect")
 ENUMERATE = "WSAEnumNetworkEvents"
 _READ, _WRITE = ("FD_READ",), ("FD_WRITE",)
 NO_REG = (Reason.NO_REGISTRATION, Reason.NOT_IN_MASK)
+
+#: The order of the verdicts kept as (order, order, verdict): by the first two.
+_BY_OCCURRENCE = itemgetter(0, 1)
 
 CALL, OCCUR, RECORD, POST, BLOCK = Kind.CALL, Kind.OCCUR, Kind.RECORD, Kind.POST, Kind.BLOCK
 DELIVER, DISCARD, SUPPRESS, REGISTER = Kind.DELIVER, Kind.DISCARD, Kind.SUPPRESS, Kind.REGISTER
@@ -716,10 +720,10 @@ class Oracle:
                 if w.candidate is not None:
                     self._withdrawn(proc, w.candidate, w.cand_end)
                     w.candidate = None
-        self._per_occ.sort(key=lambda item: item[:2])
+        self._per_occ.sort(key=_BY_OCCURRENCE)
         per_occ = [v for _, _, v in self._per_occ]
-        self._stale.sort(key=lambda item: item[:2])
-        self._spurious.sort(key=lambda item: item[:2])
+        self._stale.sort(key=_BY_OCCURRENCE)
+        self._spurious.sort(key=_BY_OCCURRENCE)
         # per process: its first lost occurrence and how many it lost, in one pass
         losses: dict[str, list[Any]] = {}
         for v in per_occ:
