@@ -406,14 +406,10 @@ class Oracle:
             else:
                 found = discovered(r)
             for event in found:
-                key = self._keys.get((sock, event)) or self._key(sock, event)
-                self._io_found(key, r, proc)
-                self._satisfy(key, proc, r, "io")
+                self._found(self._keys.get((sock, event)) or self._key(sock, event), r, proc)
         elif call in READINESS and r.data:
             for sock_, event in r.data.get("shows", ()):
-                key = self._keys.get((sock_, event)) or self._key(sock_, event)
-                self._io_found(key, r, proc)
-                self._satisfy(key, proc, r, "io")
+                self._found(self._keys.get((sock_, event)) or self._key(sock_, event), r, proc)
         if call == "closesocket" and r.error is None and label:
             self._closed(proc, label, r.seq)
         elif call == "exit":  # the whole process: every actor of it
@@ -423,11 +419,15 @@ class Oracle:
         elif call == "WSACloseEvent" and r.error is None:
             self._closed_event(r, proc)
 
-    def _io_found(self, key: _Key, r: TraceRecord, proc: str) -> None:
-        """Note a discovery on the occurrences still open, newest first: once one has two
-        discoverers from two processes, every older one has them too."""
-        if key.latest is not None:  # it may yet be carried into someone's interest
-            _note_io(key.latest, r, proc)
+    def _found(self, key: _Key, r: TraceRecord, proc: str) -> None:
+        """``proc`` found (S, b) by its own I/O: that satisfies it, and is noted on the
+        occurrences still open for the others, newest first (once one has two discoverers
+        from two processes, every older one has them too)."""
+        latest = key.latest
+        if latest is not None:  # it may yet be carried into someone's interest
+            ios = latest.ios  # mostly noted already, by this same process: no call then
+            if ios is None or (len(ios) < 2 and ios[0][1] != proc):
+                _note_io(latest, r, proc)
         for who, w in key.watchers.items():
             if who == proc:  # what it found itself satisfies it: no cause of its own losses
                 continue
@@ -436,6 +436,7 @@ class Oracle:
                     break
             if w.candidate is not None:
                 _note_io(w.candidate, r, proc)
+        self._satisfy(key, proc, r, "io")
 
     # registrations and interest
 
@@ -836,7 +837,7 @@ def _note_io(o: _Occ, r: TraceRecord, proc: str) -> bool:
     """Add a discovery to an occurrence's first two (by distinct processes); False when it
     changes nothing there: it had two already, or one by the same process. An older pending
     occurrence has seen every discovery a newer one has, so it is then unchanged too, and
-    ``_io_found`` stops: a process that keeps finding what another never takes costs
+    ``_found`` stops: a process that keeps finding what another never takes costs
     nothing per occurrence left waiting."""
     ios = o.ios
     if ios is None:
