@@ -112,9 +112,10 @@ class _Occ:
         self.next_note: _Note | None = None  # the first one at or after it
         self.suppress: Reason | None = None  # why it notified nobody, if it did not
         #: the first I/O discoveries of (S, b) after it: (seq, process, call, t), two processes
-        self.ios: list[tuple[int, str, str, int]] | None = None
-        #: while it is the latest of (S, b): who took or found (S, b) since (no carrying then)
-        self.sat: set[str] | None = None
+        self.ios: tuple[tuple[int, str, str, int], ...] | None = None
+        #: while it is the latest of (S, b): who took or found (S, b) since (no carrying
+        #: then); a tuple, since it is rarely more than one and made per occurrence
+        self.sat: tuple[str, ...] | None = None
 
 
 class _Watch:
@@ -184,47 +185,49 @@ class Oracle:
     # -- records ---------------------------------------------------------------------
 
     def records(self, batch: list[TraceRecord]) -> None:
-        """Judge a batch of records, in order (the kinds in the order they are common)."""
-        call, occur, deliver, record, post = self._call, self._occur, self._deliver, RECORD, POST
-        live, gone, rank, wakes = self._live, self._gone, self._rank, self._wake
+        """Judge a batch of records, in order: calls, most of the records, here; the other
+        kinds through a table of handlers (a kind not in it changes nothing)."""
+        call, live, gone, rank, wakes = self._call, self._live, self._gone, self._rank, self._wake
+        on = {
+            OCCUR: self._occur,
+            DELIVER: self._deliver,
+            RECORD: self._note,
+            POST: self._note,
+            BLOCK: self._block,
+            SUPPRESS: self._suppress,
+            DISCARD: self._discard,
+            REGISTER: self._register,
+        }.get
         for r in batch:
-            k = r.kind
-            if k is CALL:
-                self._last_call = r
-                if r.call == ENUMERATE and r.error is None:
-                    # an events loop makes most calls, and this is all they can change
-                    label, proc = r.descriptor, r.actor or ""
-                    if live.get(label or "") != r.socket:
-                        self._see(r)
-                    if gone and label in gone:
-                        gone.discard(label or "")
-                    if proc not in rank:
-                        rank[proc] = len(rank)
-                    wake = wakes.get(proc)
-                    if wake is not None:
-                        wake[1] += 1
-                        if r.result:
-                            wake[2] = False
-                    continue
+            if r.kind is not CALL:
+                handle = on(r.kind)
+                if handle is not None:
+                    handle(r)
+                continue
+            self._last_call = r
+            if r.call == ENUMERATE and r.error is None:
+                # an events loop makes most calls, and this is all they can change
+                label, proc = r.descriptor, r.actor or ""
+                if live.get(label or "") != r.socket:
+                    self._see(r)
+                if gone and label in gone:
+                    gone.discard(label or "")
+                if proc not in rank:
+                    rank[proc] = len(rank)
+                wake = wakes.get(proc)
+                if wake is not None:
+                    wake[1] += 1
+                    if r.result:
+                        wake[2] = False
+            else:
                 call(r)
-            elif k is OCCUR:
-                occur(r)
-            elif k is DELIVER:
-                if r.process:
-                    deliver(r)
-            elif k is BLOCK and r.actor != r.process and r.data and "handles" in r.data:
-                self._blocks[r.actor or ""] = r  # a thread's wait: R78 asks who waits on what
-            elif k is record or k is post:
-                if r.process:
-                    self._note(r)
-            elif k is SUPPRESS:
-                self._suppress(r)
-            elif k is DISCARD:
-                self._discard(r)
-            elif k is REGISTER:
-                self._register(r)
         if batch:  # the last one: when the run ended, as far as records tell
             self._end_t = batch[-1].t_us
+
+    def _block(self, r: TraceRecord) -> None:
+        """A thread's wait on event objects: R78 asks who waits on what."""
+        if r.actor != r.process and r.data and "handles" in r.data:
+            self._blocks[r.actor or ""] = r
 
     def _see(self, r: TraceRecord) -> None:
         """A call through a descriptor label: which socket it names, per process."""
@@ -271,6 +274,8 @@ class Oracle:
             key.latest.suppress = r.reason
 
     def _note(self, r: TraceRecord) -> None:
+        if not r.process:
+            return
         key = self._keys.get((r.socket or "", r.event or ""))
         if key is None:
             key = self._key(r.socket or "", r.event or "")
@@ -298,6 +303,8 @@ class Oracle:
         key.open_records.clear()  # cleared before anyone took them
 
     def _deliver(self, r: TraceRecord) -> None:
+        if not r.process:
+            return
         sock, event, proc = r.socket or "", r.event or "", r.actor or ""
         key = self._keys.get((sock, event))
         if key is None:
@@ -329,10 +336,11 @@ class Oracle:
     def _satisfy(self, key: _Key, proc: str, r: TraceRecord, via: str) -> None:
         latest = key.latest
         if latest is not None:
-            if latest.sat is None:
-                latest.sat = {proc}
-            else:
-                latest.sat.add(proc)
+            sat = latest.sat
+            if sat is None:
+                latest.sat = (proc,)
+            elif proc not in sat:
+                latest.sat = (*sat, proc)
         w = key.watchers.get(proc)
         if w is None:
             return
@@ -351,7 +359,7 @@ class Oracle:
                 counts = self.delivered
                 for o in w.pending:
                     counts[(proc, o.rec.socket or "", o.rec.event or "")] += 1
-            w.pending = []
+            w.pending.clear()
         if w.candidate is not None:  # taken while not interested: it is not carried
             self._withdrawn(proc, w.candidate, w.cand_end)
             w.candidate = None
@@ -414,17 +422,16 @@ class Oracle:
     def _io_found(self, key: _Key, r: TraceRecord, proc: str) -> None:
         """Note a discovery on the occurrences still open, newest first: once one has two
         discoverers from two processes, every older one has them too."""
-        found = (r.seq, proc, r.call or "", r.t_us)
         if key.latest is not None:  # it may yet be carried into someone's interest
-            _note_io(key.latest, found)
+            _note_io(key.latest, r, proc)
         for who, w in key.watchers.items():
             if who == proc:  # what it found itself satisfies it: no cause of its own losses
                 continue
             for o in reversed(w.pending):
-                if not _note_io(o, found):
+                if not _note_io(o, r, proc):
                     break
             if w.candidate is not None:
-                _note_io(w.candidate, found)
+                _note_io(w.candidate, r, proc)
 
     # registrations and interest
 
@@ -821,7 +828,7 @@ class Oracle:
         )  # fmt: skip
 
 
-def _note_io(o: _Occ, found: tuple[int, str, str, int]) -> bool:
+def _note_io(o: _Occ, r: TraceRecord, proc: str) -> bool:
     """Add a discovery to an occurrence's first two (by distinct processes); False when it
     changes nothing there: it had two already, or one by the same process. An older pending
     occurrence has seen every discovery a newer one has, so it is then unchanged too, and
@@ -829,11 +836,11 @@ def _note_io(o: _Occ, found: tuple[int, str, str, int]) -> bool:
     nothing per occurrence left waiting."""
     ios = o.ios
     if ios is None:
-        o.ios = [found]
+        o.ios = ((r.seq, proc, r.call or "", r.t_us),)
         return True
-    if len(ios) >= 2 or ios[0][1] == found[1]:
+    if len(ios) >= 2 or ios[0][1] == proc:
         return False
-    ios.append(found)
+    o.ios = (*ios, (r.seq, proc, r.call or "", r.t_us))
     return True
 
 

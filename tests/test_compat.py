@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import simpy
 
-from simnotify.engine.compat import Callback, ChoosingEnvironment
+from simnotify.engine.compat import Callback, ChoosingEnvironment, now_of
 
 
 def test_an_event_holds_its_value_and_state_in_the_attributes_compat_sets() -> None:
@@ -29,6 +29,14 @@ def test_a_callback_runs_once_at_its_time_in_scheduling_order() -> None:
     Callback(env, 0, note, ("a",))
     env.run()
     assert seen == [(0, "a"), (5, "b"), (5, "c")]
+
+
+def test_the_clock_the_tracer_reads_is_the_environments_now() -> None:
+    env = simpy.Environment()
+    seen: list[tuple[object, object]] = []
+    Callback(env, 7, lambda: seen.append((now_of(env), env.now)), ())
+    env.run()
+    assert seen == [(7, 7)]
 
 
 def test_an_urgent_callback_goes_before_normal_events_of_its_instant() -> None:

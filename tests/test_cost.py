@@ -14,6 +14,7 @@ import pytest
 
 import simnotify as sn
 from simnotify import oracle, report
+from simnotify.trace import TraceRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -24,9 +25,9 @@ def _io_notes_per_record(monkeypatch: pytest.MonkeyPatch, records: int) -> float
     calls = [0]
     real = oracle._note_io
 
-    def counted(o: oracle._Occ, found: tuple[int, str, str, int]) -> bool:
+    def counted(o: oracle._Occ, r: TraceRecord, proc: str) -> bool:
         calls[0] += 1
-        return real(o, found)
+        return real(o, r, proc)
 
     monkeypatch.setattr(oracle, "_note_io", counted)
     res = sn.run(sn.loads(scenario_text("oracle-shared", records)))
@@ -266,7 +267,7 @@ def test_the_chrome_export_is_written_as_it_is_made(tmp_path: Path) -> None:
 
     from simnotify.export import chrome_trace, write_chrome
 
-    res = sn.run(sn.loads(scenario_text("oracle-reregister", 20_000)))
+    res = sn.run(sn.loads(scenario_text("oracle-reregister", 4_000)))
 
     class Counted(io.TextIOBase):
         size = 0

@@ -16,15 +16,16 @@ import pytest
 
 import simnotify as sn
 from simnotify.cli import main
-from simnotify.crosscheck.check import replies_by_id, script_for
+from simnotify.crosscheck.check import crosscheck_plan, replies_by_id, script_for
 from simnotify.crosscheck.compare import outcome_of
+from simnotify.crosscheck.script import SETTLE_MS
 from simnotify.crosscheck.transcript import (
     TranscriptError,
     check_matches,
     decode_transcript,
     parse_transcript,
 )
-from simnotify.crosscheck.wine import INSTALL_HINT, interpreter_source
+from simnotify.crosscheck.wine import INSTALL_HINT, Wine, WineUnavailable, interpreter_source
 from simnotify.profiles import DOCUMENTED, OBSERVED, PROFILES, WINE, WINE_EVIDENCE
 from simnotify.scenario import build, load
 
@@ -452,3 +453,68 @@ def test_the_interpreter_source_ships_with_the_package() -> None:
     assert "simnotify cross-check interpreter" in source
     for command in ("asyncselect", "eventselect", "enum", "take", "dup", "import", "fill"):
         assert command in source
+
+
+def test_a_run_left_unexplained_is_run_again_slower_and_says_so(tmp_path: Path) -> None:
+    # the first run misses the FD_READ (as a loaded machine can within 10 ms), the second not
+    first = _doctored(tmp_path, W15_MSG, ("T ", "OK w:FD_READ:0@server", "OK -")).read_text()
+    second = transcript_of(W15_MSG).read_text()
+    scripts: list[str] = []
+
+    def run_script(script: str) -> str:
+        scripts.append(script)
+        return first if len(scripts) == 1 else second
+
+    report = crosscheck_plan(build(load(str(W15_MSG))), PROFILES["wine"], run_script)
+    assert report.ok and report.resettled == (SETTLE_MS, 1)
+    assert "@sleep 10\n" in scripts[0] and "@sleep 100\n" in scripts[1]
+    assert report.to_json()["resettled"] == {"first_settle_ms": 10, "first_unexplained": 1}
+
+
+def test_a_difference_that_stays_when_run_slower_is_reported_from_the_second_run(
+    tmp_path: Path,
+) -> None:
+    doctored = _doctored(tmp_path, W15_MSG, ("T ", "OK w:FD_READ:0@server", "OK -")).read_text()
+    calls: list[str] = []
+
+    def run_script(script: str) -> str:
+        calls.append(script)
+        return doctored
+
+    report = crosscheck_plan(build(load(str(W15_MSG))), PROFILES["wine"], run_script, 5)
+    assert len(calls) == 2 and "@sleep 50\n" in calls[1]
+    assert not report.ok and report.resettled == (5, 1)
+    assert [d.klass for d in report.differences] == ["unexplained"]
+
+
+def _fake_wine(tmp_path: Path, failures: int, message: str) -> Wine:
+    """A stand-in for Wine's loader that fails ``failures`` times with ``message``, then
+    answers with a transcript header; it counts its runs in ``runs``."""
+    loader = tmp_path / "wine"
+    loader.write_text(
+        "#!/bin/sh\n"
+        f'n=$(cat "{tmp_path}/runs" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "{tmp_path}/runs"\n'
+        f'if [ $n -le {failures} ]; then echo "{message}" >&2; exit 2; fi\n'
+        "echo simnotify-transcript 1\n"
+    )
+    loader.chmod(0o755)
+    return Wine(str(loader), tmp_path / "interp.exe", tmp_path / "prefix")
+
+
+def test_wine_failing_to_start_a_process_is_tried_again(tmp_path: Path) -> None:
+    wine = _fake_wine(tmp_path, 2, "CreateProcess failed: 1359")
+    assert wine.run_script("script").startswith("simnotify-transcript")
+    assert (tmp_path / "runs").read_text().strip() == "3"
+
+
+def test_wine_failing_to_start_a_process_three_times_is_reported(tmp_path: Path) -> None:
+    wine = _fake_wine(tmp_path, 3, "CreateProcess failed: 1359")
+    with pytest.raises(WineUnavailable, match=r"\(exit 2\) \(3 tries\): CreateProcess failed"):
+        wine.run_script("script")
+
+
+def test_any_other_failure_of_the_interpreter_is_reported_at_once(tmp_path: Path) -> None:
+    wine = _fake_wine(tmp_path, 1, "script.txt:3: unknown command")
+    with pytest.raises(WineUnavailable, match=r"\(exit 2\): script.txt:3: unknown command"):
+        wine.run_script("script")
+    assert (tmp_path / "runs").read_text().strip() == "1"

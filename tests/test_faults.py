@@ -74,17 +74,19 @@ def test_a_file_size_limit_removes_the_partial_trace(tmp_path: Path) -> None:
     def small_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
 
+    short = tmp_path / "short.toml"  # 20 ms of traffic: 1.4 MB of trace
+    short.write_text(PING_PONG.read_text().replace('until = "1s"', 'until = "20ms"'))
     trace = tmp_path / "t.jsonl"
     for extra in ([], ["--stream"]):
         done = subprocess.run(
-            [*CLI, "run", str(PING_PONG), "--quiet", "--trace", str(trace), *extra],
+            [*CLI, "run", str(short), "--quiet", "--trace", str(trace), *extra],
             capture_output=True,
             text=True,
             preexec_fn=small_files,
             timeout=120,
         )
         assert (done.returncode, done.stderr) == (2, f"{trace}: cannot write it: File too large\n")
-        assert leftovers(tmp_path) == []
+        assert leftovers(tmp_path) == ["short.toml"]
 
 
 def test_an_unwritable_folder_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -112,9 +114,9 @@ def test_a_sweep_plot_is_written_whole_under_its_name(
 # --- Ctrl-C --------------------------------------------------------------------------------
 
 
-def session_processes(session: int) -> list[int]:
-    """Every live process of a session (the command and any worker it started)."""
-    alive = []
+def _session_stats(session: int) -> list[tuple[int, list[str]]]:
+    """Each live process of a session with its /proc stat fields (after the name)."""
+    found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -122,12 +124,24 @@ def session_processes(session: int) -> list[int]:
             except OSError:
                 continue
             if int(fields[3]) == session and fields[0] != "Z":
-                alive.append(int(entry.name))
-    return alive
+                found.append((int(entry.name), fields))
+    return found
 
 
-def interrupt(argv: list[str], cwd: Path, after: float, times: int = 1) -> tuple[int, str, float]:
-    """Start the command in a session of its own, press Ctrl-C ``times`` (SIGINT to its
+def session_processes(session: int) -> list[int]:
+    """Every live process of a session (the command and any worker it started)."""
+    return [pid for pid, _ in _session_stats(session)]
+
+
+def session_cpu(session: int) -> float:
+    """CPU seconds the session's live processes have used so far."""
+    ticks = sum(int(f[11]) + int(f[12]) for _, f in _session_stats(session))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def interrupt(argv: list[str], cwd: Path, busy: float, times: int = 1) -> tuple[int, str, float]:
+    """Start the command in a session of its own, let it work (``busy`` CPU seconds: past
+    its start-up however loaded the machine is), press Ctrl-C ``times`` (SIGINT to its
     whole process group, as a terminal does) and time how long it takes to stop."""
     proc = subprocess.Popen(
         [*CLI, *argv],
@@ -137,7 +151,9 @@ def interrupt(argv: list[str], cwd: Path, after: float, times: int = 1) -> tuple
         text=True,
         start_new_session=True,
     )
-    time.sleep(after)
+    deadline = time.monotonic() + 60
+    while session_cpu(proc.pid) < busy and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert proc.poll() is None, "the command ended before it could be interrupted"
     start = time.monotonic()
     for _ in range(times):
@@ -171,7 +187,7 @@ def long_run(tmp_path: Path) -> Iterator[Path]:
 def test_ctrl_c_stops_with_one_line_and_exit_130(
     long_run: Path, tmp_path: Path, command: list[str], written: str | None
 ) -> None:
-    code, err, _ = interrupt([command[0], str(long_run), *command[1:]], tmp_path, after=3)
+    code, err, _ = interrupt([command[0], str(long_run), *command[1:]], tmp_path, busy=1.2)
     note = f"; {written} was not written" if written else ""
     assert (code, err) == (130, f"interrupted{note}\n")
     assert leftovers(tmp_path) == ["long.toml"]
@@ -181,7 +197,7 @@ def test_ctrl_c_stops_a_parallel_sweep_at_once_and_leaves_no_worker(
     long_run: Path, tmp_path: Path
 ) -> None:
     argv = ["sweep", str(long_run), "--runs", "200", "--jobs", "2"]
-    code, err, took = interrupt(argv, tmp_path, after=3, times=3)
+    code, err, took = interrupt(argv, tmp_path, busy=1.2, times=3)
     assert (code, err) == (130, "interrupted\n")
     assert took < 1.5
 

@@ -103,7 +103,9 @@ def test_a_thread_pool_sweep_leaves_nothing_in_the_oldest_generation(collector_o
         sn.sweep(scenario, runs=50, executor=pool)  # warm up: imports, caches
         before = len(gc.get_objects(generation=2))
         sn.sweep(scenario, runs=600, executor=pool)
-    assert len(gc.get_objects(generation=2)) - before < 5_000  # not 600 dead worlds
+    # 600 dead worlds would be some 150,000 objects (about 250 each); what else the test
+    # process does on the side (it is shared with other tests) may add a few thousand
+    assert len(gc.get_objects(generation=2)) - before < 20_000
 
 
 def _records_in(objects: list[object]) -> int:
@@ -137,7 +139,8 @@ def test_a_sweeps_small_runs_leave_nothing_in_the_oldest_generation(collector_on
     sn.sweep(scenario, runs=50)  # warm up: imports, caches
     before = len(gc.get_objects(generation=2))
     sn.sweep(scenario, runs=500)
-    assert len(gc.get_objects(generation=2)) - before < 5_000  # not 500 dead worlds
+    # 500 dead worlds would be some 125,000 objects (about 250 each)
+    assert len(gc.get_objects(generation=2)) - before < 20_000
 
 
 def test_objects_the_program_froze_stay_frozen(collector_on: None) -> None:

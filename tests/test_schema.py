@@ -16,6 +16,11 @@ SHIPPED = ROOT / "simnotify.schema.json"
 FILES = sorted(ROOT.glob("scenarios/*.toml")) + sorted(ROOT.glob("tests/conformance/*/*.toml"))
 
 
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads(SHIPPED.read_text()))
+
+
 def test_shipped_schema_is_regenerated() -> None:
     assert json.loads(SHIPPED.read_text()) == schema_document(), (
         "regenerate it: simnotify schema > simnotify.schema.json"
@@ -23,8 +28,9 @@ def test_shipped_schema_is_regenerated() -> None:
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_scenario_validates_against_schema(path: Path) -> None:
-    validator = jsonschema.Draft202012Validator(json.loads(SHIPPED.read_text()))
+def test_scenario_validates_against_schema(
+    path: Path, validator: jsonschema.Draft202012Validator
+) -> None:
     with path.open("rb") as fh:
         data = tomllib.load(fh)
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]

@@ -218,6 +218,13 @@ def _print_report(report: FileReport, out: TextIO) -> None:
         f"{report.compared} steps compared, {report.agreed} agree{tail}",
         file=out,
     )
+    if report.resettled is not None:
+        settle, unexplained = report.resettled
+        print(
+            f"  (a first run with {settle} ms of settle left {unexplained} unexplained; "
+            "this is the second, slower run)",
+            file=out,
+        )
     cited: list[str] = []
     for d in report.differences:
         print(f"  {d.klass:<12} {d.where()}: simnotify {d.simnotify}, wine {d.other}", file=out)

@@ -640,11 +640,12 @@ class Api:
         """The events loop enumerating, with the signalled event, each open descriptor it
         booked with that event: one call record each; what each one found."""
         found: list[tuple[Descriptor, list[tuple[int, int]]]] = []
-        emit, enumerate_, cache, name = (
+        emit, enumerate_, cache, name, probe = (
             self._emit,
             self.notifier.enumerate,
             self._enum_args,
             proc.name,
+            self.probe,
         )
         actors = proc.book_actor  # empty unless library objects registered
         for d, event in booked.items():  # enumerating books and unbooks nothing
@@ -655,9 +656,12 @@ class Api:
             args = cache.get((d, ev))
             if args is None:  # one dict per (descriptor, event), not per wake
                 args = cache[(d, ev)] = {"socket": d.name, "event": ev.name}
-            rec = emit(
-                CALL, name, d.label, d.sock.id, None, None, None, None, None, None, ENUM, args
-            )
+            s = d.sock
+            rec = emit(CALL, name, d.label, s.id, None, None, None, None, None, None, ENUM, args)
+            if not s.record and probe is None:  # as mostly: it only resets the event (R71)
+                ev.signalled = False
+                rec.result = []
+                continue
             bits = enumerate_(proc, d, ev, rec.seq)
             if bits:
                 rec.result = _bits_text(bits)
