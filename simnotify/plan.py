@@ -32,12 +32,14 @@ Canonical call arguments (``Call.args``), by key:
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .units import format_time
 from .winsock import mask_names, poll_request_names
+
+if TYPE_CHECKING:  # the run draws with it; loading a scenario needs no random numbers
+    import random
 
 #: Loop kinds a process may run.
 LOOPS = ("none", "messages", "events", "select")

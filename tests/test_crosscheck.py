@@ -25,7 +25,7 @@ from simnotify.crosscheck.transcript import (
     decode_transcript,
     parse_transcript,
 )
-from simnotify.crosscheck.wine import INSTALL_HINT, interpreter_source
+from simnotify.crosscheck.wine import INSTALL_HINT, Wine, WineUnavailable, interpreter_source
 from simnotify.profiles import DOCUMENTED, OBSERVED, PROFILES, WINE, WINE_EVIDENCE
 from simnotify.scenario import build, load
 
@@ -485,3 +485,36 @@ def test_a_difference_that_stays_when_run_slower_is_reported_from_the_second_run
     assert len(calls) == 2 and "@sleep 50\n" in calls[1]
     assert not report.ok and report.resettled == (5, 1)
     assert [d.klass for d in report.differences] == ["unexplained"]
+
+
+def _fake_wine(tmp_path: Path, failures: int, message: str) -> Wine:
+    """A stand-in for Wine's loader that fails ``failures`` times with ``message``, then
+    answers with a transcript header; it counts its runs in ``runs``."""
+    loader = tmp_path / "wine"
+    loader.write_text(
+        "#!/bin/sh\n"
+        f'n=$(cat "{tmp_path}/runs" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "{tmp_path}/runs"\n'
+        f'if [ $n -le {failures} ]; then echo "{message}" >&2; exit 2; fi\n'
+        "echo simnotify-transcript 1\n"
+    )
+    loader.chmod(0o755)
+    return Wine(str(loader), tmp_path / "interp.exe", tmp_path / "prefix")
+
+
+def test_wine_failing_to_start_a_process_is_tried_again(tmp_path: Path) -> None:
+    wine = _fake_wine(tmp_path, 2, "CreateProcess failed: 1359")
+    assert wine.run_script("script").startswith("simnotify-transcript")
+    assert (tmp_path / "runs").read_text().strip() == "3"
+
+
+def test_wine_failing_to_start_a_process_three_times_is_reported(tmp_path: Path) -> None:
+    wine = _fake_wine(tmp_path, 3, "CreateProcess failed: 1359")
+    with pytest.raises(WineUnavailable, match=r"\(exit 2\) \(3 tries\): CreateProcess failed"):
+        wine.run_script("script")
+
+
+def test_any_other_failure_of_the_interpreter_is_reported_at_once(tmp_path: Path) -> None:
+    wine = _fake_wine(tmp_path, 1, "script.txt:3: unknown command")
+    with pytest.raises(WineUnavailable, match=r"\(exit 2\): script.txt:3: unknown command"):
+        wine.run_script("script")
+    assert (tmp_path / "runs").read_text().strip() == "1"

@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING
 
 from ..lazy import exports
 
+#: Milliseconds to wait before an observation that follows an action (``--settle``): here,
+#: so registering the command on the parser imports none of the modules.
+SETTLE_MS = 10
+
 if TYPE_CHECKING:
     from .check import CLASSES, Difference, FileReport, compare_transcript, crosscheck_plan
     from .script import Script, Step, build_script

@@ -30,8 +30,9 @@ from ..plan import Plan
 from ..profiles import OBSERVED, WINE, WINE_EVIDENCE, Profile
 from ..trace import TraceKeeper
 from ..units import format_time
+from . import SETTLE_MS
 from .compare import Compared, agrees, compare_steps
-from .script import SETTLE_MS, Run, Script, Step, build_script
+from .script import Run, Script, Step, build_script
 from .transcript import Transcript
 
 KNOWN, ENVIRONMENT, UNEXPLAINED = "known", "environment", "unexplained"

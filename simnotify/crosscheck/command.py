@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ..profiles import PROFILES, WINE_EVIDENCE, get_profile
-from .script import SETTLE_MS
+from . import SETTLE_MS
 
 # the rest is imported when the command runs, so ``simnotify --help`` starts quickly
 if TYPE_CHECKING:

@@ -24,13 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..trace import Reason, TraceRecord
 from ..winsock import EVENT_NAMES, POLL_REQUESTS
+from . import SETTLE_MS
 
 if TYPE_CHECKING:
     from ..plan import Plan
 
 SCRIPT_MAGIC = "simnotify-crosscheck-script 1"
-#: Milliseconds to wait before an observation that follows an action.
-SETTLE_MS = 10
 #: Milliseconds a call still blocked at the end of the run is given to finish on Wine.
 STILL_BLOCKED_MS = 300
 

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -25,6 +26,9 @@ WINE_CANDIDATES = ("/usr/lib/wine/wine64", "wine64", "wine")
 COMPILER = "x86_64-w64-mingw32-gcc"
 #: Seconds a whole script may take under Wine before the run is abandoned.
 RUN_TIMEOUT_S = 600
+#: Runs of one script when Wine fails to start one of the interpreter's processes.
+STARTUP_TRIES = 3
+_STARTUP_FAILURE = "CreateProcess failed"
 
 
 class WineUnavailable(Exception):
@@ -116,7 +120,26 @@ class Wine:
         self.env.pop("WAYLAND_DISPLAY", None)
 
     def run_script(self, script: str, timeout_s: float = RUN_TIMEOUT_S) -> str:
-        """Run a cross-check script in the coordinator under Wine; returns the transcript."""
+        """Run a cross-check script in the coordinator under Wine; returns the transcript.
+
+        A run that fails because Wine could not start one of its processes (the
+        interpreter's "CreateProcess failed", seen under heavy load) is tried again, up to
+        STARTUP_TRIES times in all: that is Wine's own trouble, and says nothing of
+        Winsock. Any other failure is reported at once.
+        """
+        for attempt in range(1, STARTUP_TRIES + 1):
+            code, text, errors = self._run_once(script, timeout_s)
+            if code == 0 and text.startswith("simnotify-transcript"):
+                return text
+            if _STARTUP_FAILURE not in errors or attempt == STARTUP_TRIES:
+                break
+            time.sleep(0.2 * attempt)
+        tried = f" ({STARTUP_TRIES} tries)" if _STARTUP_FAILURE in errors else ""
+        raise WineUnavailable(
+            f"the interpreter failed under Wine (exit {code}){tried}: {errors[-2000:]}"
+        )
+
+    def _run_once(self, script: str, timeout_s: float) -> tuple[int, str, str]:
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / "script.txt").write_text(script, encoding="utf-8")
             out_path, err_path = Path(tmp) / "transcript.txt", Path(tmp) / "stderr.txt"
@@ -140,11 +163,7 @@ class Wine:
                     ) from None
             text = out_path.read_text("utf-8", "replace")
             errors = err_path.read_text("utf-8", "replace").strip()
-        if proc.returncode != 0 or not text.startswith("simnotify-transcript"):
-            raise WineUnavailable(
-                f"the interpreter failed under Wine (exit {proc.returncode}): {errors[-2000:]}"
-            )
-        return text
+        return proc.returncode, text, errors
 
     def version(self) -> str:
         """The interpreter's own account of the system, e.g. ``wine-8.0 interp=1``."""

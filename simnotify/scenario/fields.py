@@ -10,8 +10,17 @@ import re
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
-from pydantic import Discriminator, Field, PlainValidator, StrictInt, Tag
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    Discriminator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainValidator,
+    StrictInt,
+    Tag,
+    TypeAdapter,
+)
+from pydantic_core import PydanticCustomError, core_schema
 
 from ..plan import PROTOCOL_INFO, SELECT_HANDLERS
 from ..profiles import PROFILES
@@ -416,8 +425,7 @@ _PROFILES = Annotated[
     Tag("profiles"),
 ]
 
-#: An inline ``expect``: a plain result, or a table of results keyed by profile.
-Expectation = Annotated[
+_EXPECTATION = Annotated[
     _INT | _STR | _LIST | _TABLE | _PROFILES,
     Discriminator(
         _expect_tag,
@@ -425,3 +433,32 @@ Expectation = Annotated[
         custom_error_message=f"{_EXPECT_HELP}, or a table keyed by profile",
     ),
 ]
+
+
+class _BuiltOnFirstUse:
+    """Validates with ``target``'s validator, built once, the first time a value needs it,
+    instead of into every model that has the field: its errors and JSON Schema are
+    ``target``'s own."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+        self._check: Callable[[Any], Any] | None = None
+
+    def _validate(self, value: Any) -> Any:
+        if self._check is None:
+            self._check = TypeAdapter(self._target).validator.validate_python
+        return self._check(value)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_plain_validator_function(self._validate)
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        return handler(TypeAdapter(self._target).core_schema)
+
+
+#: An inline ``expect``: a plain result, or a table of results keyed by profile. Every
+#: call model has one (55 of them), and its schema is the costliest part of each.
+if TYPE_CHECKING:
+    Expectation = Any
+else:
+    Expectation = Annotated[Any, _BuiltOnFirstUse(_EXPECTATION)]

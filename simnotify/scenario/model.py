@@ -6,7 +6,7 @@ Field names are the file's keys, so Python users build scenarios with the same n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import (
@@ -14,13 +14,18 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PrivateAttr,
     StrictBool,
     StrictInt,
     Tag,
+    TypeAdapter,
     create_model,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticKnownError, core_schema
 
 from ..plan import NetworkPlan
 from ..units import parse_time
@@ -402,21 +407,79 @@ def _step_model(model: type[CallModel]) -> type[CallModel]:
     return create_model(f"Step{model.__name__}", __base__=model, __module__=__name__, **fields)
 
 
+class _StepModels(Mapping[str, type[CallModel]]):
+    """Step call models by call name, each made the first time it is asked for: making a
+    model class costs about a millisecond, and a file uses few of the 27."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, type[CallModel]] = {}
+
+    def __getitem__(self, name: str) -> type[CallModel]:
+        model = self._made.get(name)
+        if model is None:
+            if name not in self:
+                raise KeyError(name)
+            model = self._made[name] = _step_model(HANDLER_MODELS[name])
+        return model
+
+    def __contains__(self, name: object) -> bool:
+        return name in HANDLER_MODELS and name != "sleep"
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in HANDLER_MODELS if name != "sleep")
+
+    def __len__(self) -> int:
+        return len(HANDLER_MODELS) - 1
+
+
 #: Step call models by call name (``sleep`` is handler-only).
-STEP_MODELS: dict[str, type[CallModel]] = {
-    name: _step_model(m) for name, m in HANDLER_MODELS.items() if name != "sleep"
-}
+STEP_MODELS: Mapping[str, type[CallModel]] = _StepModels()
 #: Prefix of the union tags pydantic puts in error locations (``steps[0]`` -> ``call:recv``).
 CALL_TAG = "call:"
 
 
-def _call_union(models: dict[str, type[CallModel]]) -> Any:
+def _call_union(models: Mapping[str, type[CallModel]]) -> Any:
+    """A step or handler entry: a union of ``models`` told apart by ``call``.
+
+    Pydantic builds a union's validator for all its members at once, and building the 28
+    call kinds twice (steps and handlers) was most of what ``check`` spent starting on a
+    small file. So the entry is validated by a one-member union of the model its ``call``
+    names, built the first time a file uses that call: the errors are the full union's,
+    union tag in the location included. The JSON Schema is the full union's.
+    """
+
     def tag(value: Any) -> str | None:
         name = value.get("call") if isinstance(value, dict) else getattr(value, "call", None)
         return f"{CALL_TAG}{name}" if isinstance(name, str) and name in models else None
 
-    members = tuple(Annotated[m, Tag(f"{CALL_TAG}{n}")] for n, m in models.items())
-    return Annotated[Union[members], Discriminator(tag)]  # noqa: UP007 - a runtime tuple
+    def union(names: Iterable[str]) -> Any:
+        members = tuple(Annotated[models[n], Tag(f"{CALL_TAG}{n}")] for n in names)
+        return Annotated[Union[members], Discriminator(tag)]  # noqa: UP007 - a runtime tuple
+
+    built: dict[str, Callable[[Any], Any]] = {}
+
+    def validate(value: Any) -> Any:
+        key = tag(value)
+        if key is None:  # what the full union says of an entry it cannot tell apart
+            raise PydanticKnownError("union_tag_not_found", {"discriminator": "tag()"})
+        check = built.get(key)
+        if check is None:
+            check = TypeAdapter(union([key.removeprefix(CALL_TAG)])).validator.validate_python
+            built[key] = check
+        return check(value)
+
+    class _ByCall:
+        def __get_pydantic_core_schema__(
+            self, source: Any, handler: GetCoreSchemaHandler
+        ) -> CoreSchema:
+            return core_schema.no_info_plain_validator_function(validate)
+
+        def __get_pydantic_json_schema__(
+            self, schema: CoreSchema, handler: GetJsonSchemaHandler
+        ) -> JsonSchemaValue:
+            return handler(TypeAdapter(union(models)).core_schema)
+
+    return Annotated[CallModel, _ByCall()]
 
 
 if TYPE_CHECKING:  # what a type checker can know of the unions built below
