@@ -11,11 +11,9 @@ needs only part of it, ``simnotify --help`` first) stays quick.
 
 from __future__ import annotations
 
-import sys
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .lazy import exports
+from .lazy import exports, keep_public_names
 
 if TYPE_CHECKING:
     from .explore import ExploreResult, explore
@@ -65,17 +63,4 @@ __all__ = [
     "sweep",
 ]
 __getattr__, __dir__ = exports(__name__, _WHERE)
-
-
-class _Package(ModuleType):
-    """The package module. Importing the submodule ``simnotify.sweep`` would make the name
-    ``sweep`` the module rather than the function: the public name wins, as it would if
-    imported eagerly."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _WHERE and isinstance(value, ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+keep_public_names(__name__, _WHERE)

@@ -3,8 +3,10 @@ nothing until one of its names is used: the command line starts quickly."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Collection, Mapping
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 
@@ -26,3 +28,17 @@ def exports(
         return sorted(set(vars(import_module(package))) | set(where))
 
     return getattr_, dir_
+
+
+def keep_public_names(package: str, names: Collection[str]) -> None:
+    """Importing a submodule binds its name in its package: where ``package`` exports a
+    function of that name (``simnotify.sweep``, ``simnotify.scenario.build``), the function
+    stays, as it would had the package imported it eagerly."""
+
+    class _Package(ModuleType):
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name in names and isinstance(value, ModuleType):
+                return
+            super().__setattr__(name, value)
+
+    sys.modules[package].__class__ = _Package

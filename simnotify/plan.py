@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .names import BUFFER_BYTES, HANDLE_TIME_US, IPC_DELAY_US, LATENCY_US
 from .units import format_time
 from .winsock import mask_names, poll_request_names
 
@@ -43,17 +44,10 @@ if TYPE_CHECKING:  # the run draws with it; loading a scenario needs no random n
 
 #: Loop kinds a process may run.
 LOOPS = ("none", "messages", "events", "select")
-#: Handler keys besides the FD_ names.
-PROTOCOL_INFO = "PROTOCOL_INFO"
 #: The thread every process has; steps and calls run on it unless they name another.
 MAIN_THREAD = "main"
-#: A select loop's handler keys, per set a descriptor was found ready in.
-SELECT_HANDLERS = {"read": "READABLE", "write": "WRITABLE", "except": "EXCEPT"}
 #: Key of ``Expect.by_profile`` that applies under every profile.
 ANY_PROFILE = "*"
-#: Names a scenario passes for an invalid handle on purpose: never created, never resolved.
-INVALID_SOCKET = "INVALID_SOCKET"
-INVALID_EVENT = "WSA_INVALID_EVENT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,11 +194,11 @@ class ProcessPlan:
 class NetworkPlan:
     """Timing and buffer parameters shared by every connection."""
 
-    latency_us: int = 100
-    ipc_delay_us: int = 1_000
-    recv_buffer: int = 65_536
-    send_buffer: int = 65_536
-    handle_time_us: int = 50
+    latency_us: int = LATENCY_US
+    ipc_delay_us: int = IPC_DELAY_US
+    recv_buffer: int = BUFFER_BYTES
+    send_buffer: int = BUFFER_BYTES
+    handle_time_us: int = HANDLE_TIME_US
     jitter: Jitter | None = None  # added to every one-way latency, drawn per segment
 
 

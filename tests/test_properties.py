@@ -24,9 +24,9 @@ from simnotify.engine.processes import SimProcess
 from simnotify.engine.sockets import Descriptor, ProtocolInfo, UnderlyingSocket
 from simnotify.engine.waits import Blocked, Ctx
 from simnotify.engine.world import World
+from simnotify.names import PROTOCOL_INFO
 from simnotify.oracle import verdicts
 from simnotify.plan import (
-    PROTOCOL_INFO,
     Call,
     ConnectionPlan,
     NetworkPlan,

@@ -58,6 +58,7 @@ def test_check_imports_the_scenario_model_and_nothing_to_run_it() -> None:
     assert "simnotify.scenario.model" in loaded
     assert not set(HEAVY) & loaded
     assert not {"simpy", "simnotify.engine.world", "simnotify.oracle"} & loaded
+    assert not {"simnotify.plan", "simnotify.scenario.build"} & loaded  # no plan is built
 
 
 def test_a_quiet_run_imports_no_plotting_exports_or_sweeps() -> None:

@@ -12,7 +12,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..plan import INVALID_SOCKET, Call, Plan
+from ..names import INVALID_SOCKET
+from ..plan import Call, Plan
 from ..profiles import NonlastClose, Profile
 from ..trace import Kind, Reason, TraceRecord
 from ..winsock import ACCEPT, BIT_NAMES, OOB, POLL, READ, WRITE, WSAError, error_name, poll_names

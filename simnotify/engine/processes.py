@@ -20,11 +20,9 @@ from typing import Any, Protocol
 import simpy
 from simpy.events import Event
 
+from ..names import INVALID_EVENT, PROTOCOL_INFO, SELECT_HANDLERS
 from ..plan import (
-    INVALID_EVENT,
     MAIN_THREAD,
-    PROTOCOL_INFO,
-    SELECT_HANDLERS,
     Call,
     Plan,
     ProcessPlan,

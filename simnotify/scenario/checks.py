@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..plan import INVALID_EVENT, INVALID_SOCKET
+from ..names import INVALID_EVENT, INVALID_SOCKET
 from ..units import TimeError, format_time, parse_time
 from .errors import Path, Problem, did_you_mean, format_path, quote, sorted_problems, unknown
 

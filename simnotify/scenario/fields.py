@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from ..plan import PROTOCOL_INFO, SELECT_HANDLERS
+from ..names import PROTOCOL_INFO, SELECT_HANDLERS
 from ..profiles import PROFILES
 from ..units import TimeError, parse_jitter, parse_time
 from ..verdicts import FINDINGS
