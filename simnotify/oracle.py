@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from .describe import call_text
@@ -48,6 +49,9 @@ SELECTS = ("WSAAsyncSelect", "WSAEventSelect")
 ENUMERATE = "WSAEnumNetworkEvents"
 _READ, _WRITE = ("FD_READ",), ("FD_WRITE",)
 NO_REG = (Reason.NO_REGISTRATION, Reason.NOT_IN_MASK)
+
+#: The order of the verdicts kept as (order, order, verdict): by the first two.
+_BY_OCCURRENCE = itemgetter(0, 1)
 
 CALL, OCCUR, RECORD, POST, BLOCK = Kind.CALL, Kind.OCCUR, Kind.RECORD, Kind.POST, Kind.BLOCK
 DELIVER, DISCARD, SUPPRESS, REGISTER = Kind.DELIVER, Kind.DISCARD, Kind.SUPPRESS, Kind.REGISTER
@@ -90,23 +94,59 @@ class _Reg:
         self.call = call  # the record that caused it (the select, close, accept ...)
 
 
+class _Taker:
+    """Who took a notification: the facts of the deliver record a lost verdict names."""
+
+    __slots__ = ("actor", "reason", "seq", "t_us")
+
+    def __init__(self, rec: TraceRecord) -> None:
+        self.seq = rec.seq
+        self.t_us = rec.t_us
+        self.actor = rec.actor
+        self.reason = rec.reason
+
+
+# _Note and _Occ copy the few facts they need from their record instead of keeping it: a
+# record the oracle kept would be freed long after it was made, out of the processor's
+# cache, where freeing it costs several times more than in its batch.
+
+
 class _Note:
     """A notification (record or post) and who took it."""
 
-    __slots__ = ("consumer", "rec")
+    __slots__ = ("consumer", "descriptor", "gen", "kind", "process", "seq", "t_us")
 
     def __init__(self, rec: TraceRecord) -> None:
-        self.rec = rec
-        self.consumer: TraceRecord | None = None
+        self.seq = rec.seq
+        self.t_us = rec.t_us
+        self.kind = rec.kind
+        self.gen = rec.gen
+        self.process = rec.process
+        self.descriptor = rec.descriptor
+        self.consumer: _Taker | None = None
 
 
 class _Occ:
     """An occurrence someone may judge: where it stood when it happened."""
 
-    __slots__ = ("ios", "next_note", "prev_note", "rec", "reg", "sat", "suppress")
+    __slots__ = (
+        "event",
+        "ios",
+        "next_note",
+        "prev_note",
+        "reg",
+        "sat",
+        "seq",
+        "socket",
+        "suppress",
+        "t_us",
+    )
 
     def __init__(self, rec: TraceRecord, reg: _Reg | None, prev: _Note | None) -> None:
-        self.rec = rec
+        self.seq = rec.seq
+        self.t_us = rec.t_us
+        self.socket = rec.socket
+        self.event = rec.event
         self.reg = reg  # the registration in effect when it happened
         self.prev_note = prev  # the latest notification of (S, b) before it
         self.next_note: _Note | None = None  # the first one at or after it
@@ -270,7 +310,7 @@ class Oracle:
 
     def _suppress(self, r: TraceRecord) -> None:
         key = self._keys.get((r.socket or "", r.event or ""))
-        if key is not None and key.latest is not None and key.latest.rec.seq == r.cause:
+        if key is not None and key.latest is not None and key.latest.seq == r.cause:
             key.latest.suppress = r.reason
 
     def _note(self, r: TraceRecord) -> None:
@@ -315,10 +355,11 @@ class Oracle:
         if r.cause is not None:
             post = self._posts.pop(r.cause, None)
             if post is not None:
-                post.consumer = r
+                post.consumer = _Taker(r)
         if key.open_records:
+            taker = _Taker(r)
             for note in key.open_records:
-                note.consumer = r
+                note.consumer = taker
             key.open_records.clear()
         reg = self._reg.get(sock)
         if reg is None or reg.owner != proc or (self._gone and r.descriptor in self._gone):
@@ -349,16 +390,15 @@ class Oracle:
             if self.keep_delivered:
                 t_cause, cause, per_occ = r.t_us, r.seq, self._per_occ
                 for o in w.pending:
-                    rec = o.rec
                     v = Verdict(
-                        "delivered", proc, rec.t_us, rec.socket, rec.event, rec.seq, via,
+                        "delivered", proc, o.t_us, o.socket, o.event, o.seq, via,
                         None, None, cause, "", t_cause,
                     )  # fmt: skip
-                    per_occ.append((rec.seq, proc, v))
+                    per_occ.append((o.seq, proc, v))
             else:
                 counts = self.delivered
                 for o in w.pending:
-                    counts[(proc, o.rec.socket or "", o.rec.event or "")] += 1
+                    counts[(proc, o.socket or "", o.event or "")] += 1
             w.pending.clear()
         if w.candidate is not None:  # taken while not interested: it is not carried
             self._withdrawn(proc, w.candidate, w.cand_end)
@@ -402,14 +442,10 @@ class Oracle:
             else:
                 found = discovered(r)
             for event in found:
-                key = self._keys.get((sock, event)) or self._key(sock, event)
-                self._io_found(key, r, proc)
-                self._satisfy(key, proc, r, "io")
+                self._found(self._keys.get((sock, event)) or self._key(sock, event), r, proc)
         elif call in READINESS and r.data:
             for sock_, event in r.data.get("shows", ()):
-                key = self._keys.get((sock_, event)) or self._key(sock_, event)
-                self._io_found(key, r, proc)
-                self._satisfy(key, proc, r, "io")
+                self._found(self._keys.get((sock_, event)) or self._key(sock_, event), r, proc)
         if call == "closesocket" and r.error is None and label:
             self._closed(proc, label, r.seq)
         elif call == "exit":  # the whole process: every actor of it
@@ -419,11 +455,15 @@ class Oracle:
         elif call == "WSACloseEvent" and r.error is None:
             self._closed_event(r, proc)
 
-    def _io_found(self, key: _Key, r: TraceRecord, proc: str) -> None:
-        """Note a discovery on the occurrences still open, newest first: once one has two
-        discoverers from two processes, every older one has them too."""
-        if key.latest is not None:  # it may yet be carried into someone's interest
-            _note_io(key.latest, r, proc)
+    def _found(self, key: _Key, r: TraceRecord, proc: str) -> None:
+        """``proc`` found (S, b) by its own I/O: that satisfies it, and is noted on the
+        occurrences still open for the others, newest first (once one has two discoverers
+        from two processes, every older one has them too)."""
+        latest = key.latest
+        if latest is not None:  # it may yet be carried into someone's interest
+            ios = latest.ios  # mostly noted already, by this same process: no call then
+            if ios is None or (len(ios) < 2 and ios[0][1] != proc):
+                _note_io(latest, r, proc)
         for who, w in key.watchers.items():
             if who == proc:  # what it found itself satisfies it: no cause of its own losses
                 continue
@@ -432,6 +472,7 @@ class Oracle:
                     break
             if w.candidate is not None:
                 _note_io(w.candidate, r, proc)
+        self._satisfy(key, proc, r, "io")
 
     # registrations and interest
 
@@ -484,8 +525,8 @@ class Oracle:
                 self._withdrawn(proc, o, w.cand_end)
             return
         o = key.latest
-        if o is not None and o.rec.seq > w.judged:
-            w.judged = o.rec.seq  # the first interest after it decides, whatever it decides
+        if o is not None and o.seq > w.judged:
+            w.judged = o.seq  # the first interest after it decides, whatever it decides
             if holds and (o.sat is None or proc not in o.sat):
                 w.pending = [o]
 
@@ -595,21 +636,20 @@ class Oracle:
     # -- verdicts per occurrence -----------------------------------------------------------
 
     def _withdrawn(self, proc: str, o: _Occ, end: int) -> None:
-        rec = o.rec
         v = Verdict(
             "withdrawn",
             proc,
-            rec.t_us,
-            rec.socket,
-            rec.event,
-            rec.seq,
+            o.t_us,
+            o.socket,
+            o.event,
+            o.seq,
             cause=end,
-            said=f"{format_time(rec.t_us)} {rec.event}: {proc} withdrew its interest",
+            said=f"{format_time(o.t_us)} {o.event}: {proc} withdrew its interest",
         )
-        self._per_occ.append((rec.seq, proc, v))
+        self._per_occ.append((o.seq, proc, v))
 
     def _lost(self, proc: str, o: _Occ) -> Verdict:
-        occ = o.rec
+        occ = o
         sock, name, t_o = occ.socket or "", occ.event or "", occ.t_us
         head = f"{format_time(t_o)} {name} lost for {proc}: "
 
@@ -624,7 +664,7 @@ class Oracle:
             taker = o.prev_note.consumer
             if taker is None or taker.seq > occ.seq:
                 held = o.prev_note  # still waiting to be taken when it happened
-        note = held.rec if held is not None else None
+        note = held
         # 1. consumed by another actor (notification or its own I/O)
         taker = held.consumer if held is not None else None
         if taker is not None and taker.actor != proc:
@@ -711,15 +751,15 @@ class Oracle:
         for key in self._keys.values():
             for proc, w in key.watchers.items():
                 for o in w.pending:
-                    self._per_occ.append((o.rec.seq, proc, self._lost(proc, o)))
+                    self._per_occ.append((o.seq, proc, self._lost(proc, o)))
                 w.pending = []
                 if w.candidate is not None:
                     self._withdrawn(proc, w.candidate, w.cand_end)
                     w.candidate = None
-        self._per_occ.sort(key=lambda item: item[:2])
+        self._per_occ.sort(key=_BY_OCCURRENCE)
         per_occ = [v for _, _, v in self._per_occ]
-        self._stale.sort(key=lambda item: item[:2])
-        self._spurious.sort(key=lambda item: item[:2])
+        self._stale.sort(key=_BY_OCCURRENCE)
+        self._spurious.sort(key=_BY_OCCURRENCE)
         # per process: its first lost occurrence and how many it lost, in one pass
         losses: dict[str, list[Any]] = {}
         for v in per_occ:
@@ -778,8 +818,8 @@ class Oracle:
             if (
                 note is not None
                 and note.consumer is None
-                and _for(note.rec, self._gens.get(sock, {}).get(note.rec.gen or -1)) == proc
-                and (note.rec.kind is POST or note in key.open_records)
+                and _for(note, self._gens.get(sock, {}).get(note.gen or -1)) == proc
+                and (note.kind is POST or note in key.open_records)
             ):
                 continue  # a notification waits for it still (6.2 unconsumed)
             return [self._stall_verdict(proc, what, sock, event, key, reg)]
@@ -794,7 +834,7 @@ class Oracle:
         since = f" since its registration at {format_time(reg.t_us)}" if reg is not None else ""
         o = key.latest
         assert o is not None
-        occ = o.rec.seq
+        occ = o.seq
         taker = key.note.consumer if key.note is not None else None
         found = [io for io in (o.ios or ()) if io[1] != proc]
         if taker is not None and taker.actor != proc:
@@ -832,7 +872,7 @@ def _note_io(o: _Occ, r: TraceRecord, proc: str) -> bool:
     """Add a discovery to an occurrence's first two (by distinct processes); False when it
     changes nothing there: it had two already, or one by the same process. An older pending
     occurrence has seen every discovery a newer one has, so it is then unchanged too, and
-    ``_io_found`` stops: a process that keeps finding what another never takes costs
+    ``_found`` stops: a process that keeps finding what another never takes costs
     nothing per occurrence left waiting."""
     ios = o.ios
     if ios is None:
@@ -852,11 +892,11 @@ def _latched_text(name: str, prev: _Note | None) -> str:
     """Name the notification that set the latch, and who took it."""
     if prev is None:
         return "not re-enabled since an earlier notification (no re-enabling call came)"
-    how = "posted" if prev.rec.kind is POST else "recorded"
+    how = "posted" if prev.kind is POST else "recorded"
     taker = prev.consumer
     took = f", taken by {taker.actor} at {format_time(taker.t_us)}" if taker else ""
     return (
-        f"not re-enabled since {name} was {how} at {format_time(prev.rec.t_us)}{took} "
+        f"not re-enabled since {name} was {how} at {format_time(prev.t_us)}{took} "
         "(no re-enabling call came after it)"
     )
 
@@ -866,7 +906,7 @@ def _of(actor: str, process: str | None) -> bool:
     return process is not None and actor.startswith(process) and actor[len(process) :][:1] == "/"
 
 
-def _for(note: TraceRecord, reg: _Reg | None) -> str | None:
+def _for(note: _Note, reg: _Reg | None) -> str | None:
     """Whom a notification was made for: its registration's actor (else its process)."""
     return reg.owner if reg is not None else note.process
 

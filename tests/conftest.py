@@ -1,18 +1,22 @@
-"""Suite-wide ordering for ``-n``: the tests that share one expensive fixture form an
-xdist group (the Wine cross-checks, which run Wine for every file; the notebooks, which
-run every notebook in its own kernel). Each group goes to one worker, so its fixture runs
-once; handing the groups out first lets one worker run them while the other works
-through the rest, instead of a worker starting one when the rest is nearly done."""
+"""Suite-wide ordering for ``-n`` (``--dist loadfile``: each file runs on one worker, so a
+module's or session's fixture runs once). Two files share one expensive fixture among
+all their tests: the Wine cross-checks run Wine for every scenario file, the notebooks
+run every notebook in its own kernel. Handing them out first lets one worker run them
+while the other works through the rest, instead of a worker starting one of them when
+the rest is nearly done."""
 
 from __future__ import annotations
 
 import pytest
 
+#: Files whose tests share one long fixture, longest first.
+FIRST = ("test_crosscheck_wine.py", "test_notebooks.py")
 
-def _group(item: pytest.Item) -> str | None:
-    marker = item.get_closest_marker("xdist_group")
-    return str(marker.args[0]) if marker is not None and marker.args else None
+
+def _rank(item: pytest.Item) -> int:
+    name = item.path.name
+    return FIRST.index(name) if name in FIRST else len(FIRST)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: _group(item) is None)  # stable: file order kept otherwise
+    items.sort(key=_rank)  # stable: the order within each file is kept

@@ -23,8 +23,7 @@ from simnotify.crosscheck.wine import Wine, WineUnavailable, wine_session
 from simnotify.profiles import OBSERVED, WINE, Profile
 from simnotify.scenario import build, load
 
-# one xdist worker runs them all, so the session fixture runs Wine once
-pytestmark = [pytest.mark.wine, pytest.mark.xdist_group("wine")]
+pytestmark = pytest.mark.wine
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = sorted(ROOT.glob("tests/conformance/*/*.toml"))

@@ -13,9 +13,6 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-# one xdist worker runs them all, so the fixture runs every notebook once
-pytestmark = pytest.mark.xdist_group("notebooks")
-
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 

@@ -149,7 +149,8 @@ class Api:
         self._wait_call = Call("WSAWaitForMultipleEvents", {"handles": (), "timeout_us": None})
         self._retry = False
         self._wait_args: dict[EventObject, dict[str, list[str]]] = {}
-        self._enum_args: dict[tuple[Descriptor, EventObject], dict[str, str]] = {}
+        #: an events loop's enumerate arguments, per event object then descriptor
+        self._enum_args: dict[EventObject, dict[Descriptor, dict[str, str]]] = {}
 
     def execute(
         self, proc: SimProcess, call: Call, ctx: Ctx, started: int, retry: bool
@@ -644,7 +645,7 @@ class Api:
         emit, enumerate_, cache, name, probe = (
             self._emit,
             self.notifier.enumerate,
-            self._enum_args,
+            self._enum_args.setdefault(ev, {}),
             proc.name,
             self.probe,
         )
@@ -654,9 +655,9 @@ class Api:
                 continue
             if actors:  # the loop enumerates for the object that registered d
                 self.tracer.actor = actors.get(d, proc.label)
-            args = cache.get((d, ev))
+            args = cache.get(d)
             if args is None:  # one dict per (descriptor, event), not per wake
-                args = cache[(d, ev)] = {"socket": d.name, "event": ev.name}
+                args = cache[d] = {"socket": d.name, "event": ev.name}
             s = d.sock
             rec = emit(CALL, name, d.label, s.id, None, None, None, None, None, None, ENUM, args)
             if not s.record and probe is None:  # as mostly: it only resets the event (R71)
