@@ -389,10 +389,11 @@ class Oracle:
         if w.pending:
             if self.keep_delivered:
                 t_cause, cause, per_occ = r.t_us, r.seq, self._per_occ
-                for o in w.pending:
-                    v = Verdict(
-                        "delivered", proc, o.t_us, o.socket, o.event, o.seq, via,
-                        None, None, cause, "", t_cause,
+                for o in w.pending:  # one per delivered occurrence: made as a plain tuple is
+                    v = tuple.__new__(  # (NamedTuple's own __new__ is a Python function)
+                        Verdict,
+                        ("delivered", proc, o.t_us, o.socket, o.event, o.seq, via,
+                         None, None, cause, "", t_cause),
                     )  # fmt: skip
                     per_occ.append((o.seq, proc, v))
             else:

@@ -47,6 +47,9 @@ E = WSAError
 WOULDBLOCK = "WSAEWOULDBLOCK"
 CALL = Kind.CALL
 ENUM, WAIT = "WSAEnumNetworkEvents", "WSAWaitForMultipleEvents"
+#: The result of an events loop's enumerate that found nothing, most of its records: one
+#: list shared by them all, as a call's arguments are (a record's values never change).
+FOUND_NOTHING: list[str] = []
 
 
 def _err(code: WSAError) -> Outcome:
@@ -662,14 +665,14 @@ class Api:
             rec = emit(CALL, name, d.label, s.id, None, None, None, None, None, None, ENUM, args)
             if not s.record and probe is None:  # as mostly: it only resets the event (R71)
                 ev.signalled = False
-                rec.result = []
+                rec.result = FOUND_NOTHING
                 continue
             bits = enumerate_(proc, d, ev, rec.seq)
             if bits:
                 rec.result = _bits_text(bits)
                 found.append((d, bits))
             else:
-                rec.result = []
+                rec.result = FOUND_NOTHING
         if actors:
             self.tracer.actor = proc.label
         return found
