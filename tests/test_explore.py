@@ -178,6 +178,7 @@ def test_any_executor_gives_the_same_result(prefork: ExploreResult) -> None:
     assert parallel.to_dict() == prefork.to_dict()
 
 
+@pytest.mark.dask
 def test_a_dask_cluster_gives_the_serial_result(two: ExploreResult) -> None:
     import distributed  # a test dependency: explore on Dask is checked, never skipped
 
