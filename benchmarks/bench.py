@@ -5,7 +5,8 @@ Run: ``.venv/bin/python benchmarks/bench.py [--until 40ms] [--repeat 3] [--occur
 1. bare simpy: timeout callbacks per second, as many as the stress run has records;
 2. ``simnotify run stress.toml --quiet``, the whole process (start-up, loading, the run,
    the verdicts and the expectations): trace records per second of its wall time;
-3. ``sn.run`` in this process (the trace kept, verdicts included);
+3. ``sn.run`` in this process (the trace kept, verdicts included), timed until
+   it returns; the freeing of its result afterwards is timed and printed apart;
 4. the engine alone (records counted, nothing judged);
 5. a streamed run of ``--occurrences`` data arrivals with verdicts, in a fresh process:
    its peak resident memory;
@@ -28,6 +29,7 @@ servers in event loops, ten connections each, every FD_READ answered by a recv a
 from __future__ import annotations
 
 import argparse
+import compileall
 import gc
 import platform
 import resource
@@ -157,25 +159,31 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, float]:
-    """Wall and CPU seconds of one call of ``fn``, with what earlier calls left collected."""
+def timed(fn: Callable[[], object]) -> tuple[float, float, float]:
+    """Wall and CPU seconds of one call of ``fn`` until it returns, with what earlier calls
+    left collected; then the CPU seconds of dropping what it returned (``sn.run``'s result
+    holds two million records, which a caller frees when it is done with them, not as
+    part of the call)."""
     gc.collect()
     wall, cpu = time.perf_counter(), _cpu()
-    fn()
-    return time.perf_counter() - wall, _cpu() - cpu
+    result = fn()
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    freeing = _cpu()
+    del result
+    return wall, cpu, _cpu() - freeing
 
 
 def interleaved(
     repeat: int, fns: dict[str, Callable[[], object]]
-) -> dict[str, tuple[float, float]]:
+) -> dict[str, tuple[float, float, float]]:
     """Each function's best wall and best CPU time over ``repeat`` rounds, one call of each
-    function per round, in turn."""
-    best: dict[str, tuple[float, float]] = {}
+    function per round, in turn, and the CPU time of freeing its result in that round."""
+    best: dict[str, tuple[float, float, float]] = {}
     for _ in range(repeat):
         for label, fn in fns.items():
-            wall, cpu = timed(fn)
-            old = best.get(label, (wall, cpu))
-            best[label] = (min(old[0], wall), min(old[1], cpu))
+            wall, cpu, freeing = timed(fn)
+            old = best.get(label, (wall, cpu, freeing))
+            best[label] = (min(old[0], wall), min(old[1], cpu), min(old[2], freeing))
     gc.collect()
     return best
 
@@ -353,6 +361,11 @@ def main() -> None:
 
     import simnotify as sn
     from simnotify.engine.world import World
+
+    # the package's bytecode compiled, as `pip install` leaves it: with
+    # PYTHONDONTWRITEBYTECODE set, an edited checkout would compile every module anew in
+    # each whole-process run, which no installed copy does
+    compileall.compile_dir(Path(sn.__file__).parent, quiet=1)
     from simnotify.profiles import OBSERVED
     from simnotify.runner import to_plan
     from simnotify.trace import Counters
@@ -378,18 +391,24 @@ def main() -> None:
             "engine alone": engine,
         },
     )
-    simpy_wall, simpy_cpu = times.pop("bare simpy")
+    simpy_wall, simpy_cpu, _ = times.pop("bare simpy")
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     print(f"stress scenario: 100 processes, 1000 connections, until {args.until}: {n:,} records")
     print(f"{'':<23} {'wall s':>7} {'records/s':>11} {'ratio':>6}   {'CPU s':>7} {'ratio':>6}")
     print(
         f"{'bare simpy':<23} {simpy_wall:7.2f} {n / simpy_wall:>11,.0f} {'':>6}   {simpy_cpu:7.2f}"
     )
-    for label, (wall, cpu) in times.items():
+    for label, (wall, cpu, _) in times.items():
         print(
             f"{label:<23} {wall:7.2f} {n / wall:>11,.0f} {simpy_wall / wall:6.2f}"
             f"   {cpu:7.2f} {simpy_cpu / cpu:6.2f}"
         )
+    freeing = times["sn.run (verdicts)"][2]
+    with_freeing = times["sn.run (verdicts)"][1] + freeing
+    print(
+        f"sn.run's result freed afterwards: {freeing:.2f} CPU s "
+        f"(with it counted, sn.run's CPU ratio is {simpy_cpu / with_freeing:.2f})"
+    )
     occ, records, size, took, peak, found = bench_memory(args.occurrences)
     print(
         f"streamed run with verdicts: {occ:,} occurrences, {records:,} records, "

@@ -22,6 +22,7 @@ def test_bench_script_prints_every_measurement() -> None:
     for row in ("bare simpy", "simnotify run --quiet", "sn.run (verdicts)", "engine alone"):
         line = next(line for line in out.splitlines() if line.startswith(row))
         assert len(line.split()) >= 4, line
+    assert "sn.run's result freed afterwards: " in out
     assert "streamed run with verdicts: " in out
     assert "start-up, CPU time" in out
     assert "prefork-handoff-race" in out
